@@ -1,0 +1,9 @@
+"""gan_jax: GAN training in JAX for reproducing stability ablations across tricks.
+
+Modules: ``losses`` (GAN objectives), ``models`` (Flax generators and critics),
+``tricks`` (stability tricks as composable transforms), ``data`` (datasets),
+``metrics`` (sample-quality and mode metrics), ``train`` (the train step and
+loop), ``config`` (the base config and its validation).
+"""
+
+__version__ = '0.1.0'

@@ -1,0 +1,114 @@
+"""The base experiment config and its validation.
+
+Every config file in ``configs/`` starts from :func:`base` and changes what it
+needs, so every key below exists in every config and can be overridden from
+the command line (``--config.optim.d_lr=1e-4``). :func:`validate` checks a
+config before any work and raises :class:`ConfigError` with one line naming
+the bad value and what is allowed.
+"""
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from gan_jax import data, losses, models, tricks
+
+PARALLEL_MODES = ('none',)
+
+
+class ConfigError(ValueError):
+  """A config value a user set is not allowed; the message says why."""
+
+
+def base() -> ml_collections.ConfigDict:
+  """Defaults shared by all experiments (2-D mixture MLP GAN, Adam)."""
+  c = ml_collections.ConfigDict()
+  c.seed = 0
+  c.batch_size = 512  # Global batch, split over devices when sharded.
+  c.num_train_steps = 25_000  # Generator updates.
+  c.steps_per_call = 100  # Train steps fused into one jit call (lax.scan).
+  c.loss = 'non_saturating'  # A name in gan_jax.losses.LOSSES.
+  c.tricks = ''  # Comma-separated names in chain order; '' for none.
+  c.trick_args = ml_collections.ConfigDict()  # trick_args.<name>.<arg>.
+  c.parallel = 'none'
+
+  c.optim = ml_collections.ConfigDict()
+  c.optim.g_lr = 1e-4
+  c.optim.d_lr = 1e-4
+  c.optim.b1 = 0.5
+  c.optim.b2 = 0.999
+  c.optim.n_critic = 1  # Critic updates per generator update.
+
+  c.data = ml_collections.ConfigDict()
+  c.data.name = 'ring8'
+  c.data.data_dir = ''  # TFDS data_dir for image datasets; '' = TFDS default.
+
+  c.model = ml_collections.ConfigDict()
+  c.model.generator = 'mlp'
+  c.model.critic = 'mlp'
+  c.model.latent_dim = 256
+  c.model.generator_args = ml_collections.ConfigDict(
+      dict(width=128, depth=2, activation='relu'))
+  c.model.critic_args = ml_collections.ConfigDict(
+      dict(width=128, depth=1, activation='relu'))
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.num_samples = 2_500  # The VEEGAN / PacGAN protocol.
+
+  c.log_every = 1_000
+  c.sample_every = 5_000
+  c.checkpoint_every = 5_000
+  c.eval_every = 5_000
+  c.keep_checkpoints = 3
+  return c
+
+
+_POSITIVE_INTS = ('batch_size', 'num_train_steps', 'steps_per_call',
+                  'optim.n_critic', 'model.latent_dim', 'eval.num_samples',
+                  'log_every', 'sample_every', 'checkpoint_every',
+                  'eval_every', 'keep_checkpoints')
+_POSITIVE_FLOATS = ('optim.g_lr', 'optim.d_lr')
+_UNIT_INTERVAL = ('optim.b1', 'optim.b2')
+
+
+def _get(config, dotted: str):
+  for part in dotted.split('.'):
+    config = config[part]
+  return config
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Raises ConfigError on the first value that cannot work.
+
+  Checks names against the registries, numeric ranges, and the models'
+  constructor arguments, without touching the workdir or the devices.
+  """
+  for key in _POSITIVE_INTS:
+    value = _get(config, key)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+      raise ConfigError(f'config.{key}={value!r} must be a positive integer')
+  for key in _POSITIVE_FLOATS:
+    if not _get(config, key) > 0:
+      raise ConfigError(f'config.{key}={_get(config, key)!r} must be > 0')
+  for key in _UNIT_INTERVAL:
+    if not 0 <= _get(config, key) < 1:
+      raise ConfigError(f'config.{key}={_get(config, key)!r} must be in [0, 1)')
+  if config.parallel not in PARALLEL_MODES:
+    raise ConfigError(f'config.parallel={config.parallel!r}; allowed: '
+                      f'{", ".join(PARALLEL_MODES)}')
+  try:
+    losses.get(config.loss)
+    tricks.from_config(config.tricks, config.trick_args)
+    dataset = data.get(config.data.name)
+    generator = models.build_generator(
+        config.model.generator, config.model.generator_args,
+        dataset.sample_shape)
+    critic = models.build_critic(config.model.critic, config.model.critic_args)
+    # Abstract initialisation: finds bad activations and shapes, costs nothing.
+    key = jax.ShapeDtypeStruct((2,), jnp.uint32)
+    z = jax.ShapeDtypeStruct((2, config.model.latent_dim), jnp.float32)
+    x = jax.ShapeDtypeStruct((2, *dataset.sample_shape), jnp.float32)
+    jax.eval_shape(generator.init, key, z)
+    jax.eval_shape(critic.init, key, x)
+  except (ValueError, TypeError) as e:
+    raise ConfigError(str(e)) from e

@@ -1,0 +1,56 @@
+"""Generators and critics (Flax linen), one family per file, chosen by name.
+
+A generator maps ``(z, train)`` to samples; a critic maps ``(x, train)`` to a
+:class:`CriticOutput` (logits and last hidden features). ``config.model``
+names them (``generator``, ``critic``) and passes ``generator_args`` /
+``critic_args`` to their constructors.
+"""
+
+import dataclasses
+from typing import Any, Mapping, Sequence
+
+import flax.linen as nn
+
+from gan_jax.models.common import CriticOutput
+from gan_jax.models.mlp import MLPCritic, MLPGenerator
+
+GENERATORS: dict[str, type[nn.Module]] = {'mlp': MLPGenerator}
+CRITICS: dict[str, type[nn.Module]] = {'mlp': MLPCritic}
+
+# Constructor fields the library fills in itself, not the user.
+_DERIVED_FIELDS = ('output_shape', 'parent', 'name')
+
+
+def _user_fields(cls: type[nn.Module]) -> list[str]:
+  return [f.name for f in dataclasses.fields(cls)
+          if f.init and f.name not in _DERIVED_FIELDS]
+
+
+def _build(kind: str, registry: Mapping[str, type[nn.Module]], name: str,
+           args: Mapping[str, Any], **derived) -> nn.Module:
+  if name not in registry:
+    raise ValueError(f'unknown {kind} {name!r}; allowed: '
+                     f'{", ".join(sorted(registry))}')
+  cls = registry[name]
+  allowed = _user_fields(cls)
+  for key in args:
+    if key not in allowed:
+      raise ValueError(f'unknown argument {key!r} for {kind} {name!r}; '
+                       f'allowed: {", ".join(allowed)}')
+  return cls(**dict(args), **derived)
+
+
+def build_generator(name: str, args: Mapping[str, Any],
+                    output_shape: Sequence[int]) -> nn.Module:
+  """The generator ``name`` producing samples of ``output_shape``."""
+  return _build('generator', GENERATORS, name, args,
+                output_shape=tuple(output_shape))
+
+
+def build_critic(name: str, args: Mapping[str, Any]) -> nn.Module:
+  """The critic ``name``."""
+  return _build('critic', CRITICS, name, args)
+
+
+__all__ = ['CriticOutput', 'MLPCritic', 'MLPGenerator', 'build_critic',
+           'build_generator', 'GENERATORS', 'CRITICS']

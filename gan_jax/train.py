@@ -1,0 +1,432 @@
+"""Train state, the pure train step, and the training loop.
+
+One train step is one generator update preceded by ``optim.n_critic`` critic
+updates, as a pure function ``(state, batch) -> (state, metrics)``. Several
+steps are fused into one jit call with ``lax.scan`` (``steps_per_call``) so
+that small models are not bound by Python dispatch. Every random number is
+drawn from ``fold_in(state.rng, state.step)``, so a run is a function of its
+seed alone and resumes from a checkpoint onto the same trajectory.
+
+Tricks act through the hooks of :mod:`gan_jax.tricks.base`; the step calls
+them at fixed points and knows nothing about which tricks are on.
+"""
+
+import functools
+import json
+import os
+import time
+from typing import Any, Callable, NamedTuple
+
+from absl import logging
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from gan_jax import checkpoint
+from gan_jax import data
+from gan_jax import evaluation
+from gan_jax import losses
+from gan_jax import metric_writer
+from gan_jax import models
+from gan_jax import plotting
+from gan_jax import tricks as tricks_lib
+
+PyTree = Any
+Metrics = dict[str, jax.Array]
+
+# Streams folded into a step's key, so each use of randomness is independent.
+_DATA_STREAM, _CRITIC_STREAM, _GENERATOR_STREAM = 0, 1, 2
+
+
+@flax.struct.dataclass
+class Player:
+  """One player's trainable state.
+
+  Attributes:
+    params: the model's ``params`` collection.
+    model_state: its other collections (e.g. ``batch_stats``); ``{}`` if none.
+    opt_state: the optax state of its optimiser.
+  """
+  params: PyTree
+  model_state: PyTree
+  opt_state: PyTree
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Everything that changes during training, as one pytree.
+
+  Attributes:
+    step: generator updates done (int32 scalar).
+    rng: the run's base PRNG key; step ``s`` draws from ``fold_in(rng, s)``.
+    generator: the generator's :class:`Player`.
+    critic: the critic's :class:`Player`.
+    tricks: the state of the trick chain (e.g. power-iteration vectors, EMA
+      parameters), a tuple with one entry per trick.
+  """
+  step: jax.Array
+  rng: jax.Array
+  generator: Player
+  critic: Player
+  tricks: PyTree
+
+
+class Gan(NamedTuple):
+  """The static parts of an experiment: models, objective, tricks, optimisers."""
+  generator: nn.Module
+  critic: nn.Module
+  loss: losses.GanLoss
+  tricks: tricks_lib.Trick
+  g_optimizer: optax.GradientTransformation
+  d_optimizer: optax.GradientTransformation
+  dataset: data.GaussianMixture
+  batch_size: int
+  n_critic: int
+  latent_dim: int
+
+
+def build(config: ml_collections.ConfigDict) -> Gan:
+  """Builds the static parts of the experiment described by ``config``."""
+  dataset = data.get(config.data.name)
+  return Gan(
+      generator=models.build_generator(config.model.generator,
+                                       config.model.generator_args,
+                                       dataset.sample_shape),
+      critic=models.build_critic(config.model.critic, config.model.critic_args),
+      loss=losses.get(config.loss),
+      tricks=tricks_lib.from_config(config.tricks, config.trick_args),
+      # Separate optimisers and learning rates (TTUR, Heusel et al. 2017).
+      g_optimizer=optax.adam(config.optim.g_lr, config.optim.b1,
+                             config.optim.b2),
+      d_optimizer=optax.adam(config.optim.d_lr, config.optim.b1,
+                             config.optim.b2),
+      dataset=dataset,
+      batch_size=config.batch_size,
+      n_critic=config.optim.n_critic,
+      latent_dim=config.model.latent_dim,
+  )
+
+
+def _split_variables(variables) -> tuple[PyTree, PyTree]:
+  variables = dict(variables)
+  return variables.pop('params'), variables
+
+
+def _apply(module: nn.Module, params, model_state, x, train: bool):
+  """Runs ``module``; returns its output and its updated model state."""
+  variables = {'params': params, **model_state}
+  if train and model_state:
+    return module.apply(variables, x, train=True, mutable=list(model_state))
+  return module.apply(variables, x, train=train), model_state
+
+
+def init_state(gan: Gan, rng: jax.Array) -> TrainState:
+  """Initial parameters, optimiser and trick states for the key ``rng``."""
+  init_key, trick_key, train_key = jax.random.split(rng, 3)
+  g_key, d_key = jax.random.split(init_key)
+  z = jnp.zeros((1, gan.latent_dim), jnp.float32)
+  x = jnp.zeros((1, *gan.dataset.sample_shape), jnp.float32)
+  g_params, g_model_state = _split_variables(
+      gan.generator.init(g_key, z, train=False))
+  d_params, d_model_state = _split_variables(
+      gan.critic.init(d_key, x, train=False))
+  return TrainState(
+      step=jnp.zeros((), jnp.int32),
+      rng=train_key,
+      generator=Player(g_params, g_model_state,
+                       gan.g_optimizer.init(g_params)),
+      critic=Player(d_params, d_model_state, gan.d_optimizer.init(d_params)),
+      tricks=gan.tricks.init(tricks_lib.Params(g_params, d_params), trick_key),
+  )
+
+
+def _step_key(state: TrainState, stream: int) -> jax.Array:
+  return jax.random.fold_in(jax.random.fold_in(state.rng, state.step), stream)
+
+
+def _sum_terms(terms: dict[str, jax.Array]) -> jax.Array:
+  return sum(terms.values(), jnp.zeros((), jnp.float32))
+
+
+def _prefixed(prefix: str, terms: dict[str, jax.Array]) -> Metrics:
+  return {f'{prefix}/{name}': value for name, value in terms.items()}
+
+
+def make_train_step(gan: Gan) -> Callable[[TrainState, jax.Array],
+                                          tuple[TrainState, Metrics]]:
+  """The pure train step ``(state, batch) -> (state, metrics)``.
+
+  ``batch`` holds ``[n_critic, batch_size, *sample_shape]`` real samples: one
+  slice per critic update; the generator update sees the last one (feature
+  matching compares against it).
+  """
+  tricks = gan.tricks
+
+  def generate(g: Player, key, train: bool):
+    z = jax.random.normal(key, (gan.batch_size, gan.latent_dim))
+    return _apply(gan.generator, g.params, g.model_state, z, train)
+
+  def critic_view(state: TrainState, d_params, trick_state, real, fake,
+                  info: tricks_lib.StepInfo, g_params):
+    """Applies the parameter and input hooks and the critic to real and fake."""
+    used_params, trick_state = tricks.critic_params(d_params, trick_state)
+    real, fake = tricks.critic_inputs(real, fake, trick_state, info)
+    d_model_state = state.critic.model_state
+
+    def apply(x):
+      return _apply(gan.critic, used_params, d_model_state, x, train=True)[0]
+
+    real_out, d_model_state = _apply(gan.critic, used_params, d_model_state,
+                                     real, train=True)
+    fake_out, d_model_state = _apply(gan.critic, used_params, d_model_state,
+                                     fake, train=True)
+    view = tricks_lib.CriticView(apply, real, fake, real_out, fake_out,
+                                 tricks_lib.Params(g_params, d_params))
+    return view, trick_state, d_model_state
+
+  def critic_update(state: TrainState, inputs):
+    real, index = inputs
+    key = jax.random.fold_in(_step_key(state, _CRITIC_STREAM), index)
+    z_key, trick_key = jax.random.split(key)
+    info = tricks_lib.StepInfo(state.step, trick_key)
+    fake, g_model_state = generate(state.generator, z_key, train=True)
+    fake = jax.lax.stop_gradient(fake)
+
+    def loss_fn(d_params):
+      view, trick_state, d_model_state = critic_view(
+          state, d_params, state.tricks, real, fake, info,
+          state.generator.params)
+      target = tricks.real_target(jnp.ones((), jnp.float32), trick_state, info)
+      terms = {'adversarial': gan.loss.critic(view.real_out.logits,
+                                              view.fake_out.logits, target)}
+      terms = tricks.critic_loss(terms, view, trick_state, info)
+      aux = (terms, trick_state, d_model_state, view.real_out.logits,
+             view.fake_out.logits)
+      return _sum_terms(terms), aux
+
+    grads, (terms, trick_state, d_model_state, real_logits, fake_logits) = (
+        jax.grad(loss_fn, has_aux=True)(state.critic.params))
+    updates, opt_state = gan.d_optimizer.update(grads, state.critic.opt_state,
+                                                state.critic.params)
+    d_params = optax.apply_updates(state.critic.params, updates)
+    d_params, trick_state = tricks.after_critic_update(d_params, trick_state,
+                                                       info)
+    state = state.replace(
+        critic=Player(d_params, d_model_state, opt_state),
+        generator=state.generator.replace(model_state=g_model_state),
+        tricks=trick_state)
+    metrics = {'critic_loss': _sum_terms(terms), **_prefixed('critic', terms),
+               'critic_real': jnp.mean(real_logits),
+               'critic_fake': jnp.mean(fake_logits)}
+    return state, metrics
+
+  def generator_update(state: TrainState, real):
+    z_key, trick_key = jax.random.split(_step_key(state, _GENERATOR_STREAM))
+    info = tricks_lib.StepInfo(state.step, trick_key)
+
+    def loss_fn(g_params):
+      fake, g_model_state = generate(state.generator.replace(params=g_params),
+                                     z_key, train=True)
+      # The critic's updated state (power iterations, batch statistics) is
+      # dropped here: it advances in critic updates only.
+      view, _, _ = critic_view(state, state.critic.params, state.tricks, real,
+                               fake, info, g_params)
+      terms = {'adversarial': gan.loss.generator(view.fake_out.logits)}
+      terms = tricks.generator_loss(terms, view, state.tricks, info)
+      return _sum_terms(terms), (terms, g_model_state)
+
+    grads, (terms, g_model_state) = jax.grad(loss_fn, has_aux=True)(
+        state.generator.params)
+    updates, opt_state = gan.g_optimizer.update(
+        grads, state.generator.opt_state, state.generator.params)
+    g_params = optax.apply_updates(state.generator.params, updates)
+    g_params, trick_state = tricks.after_generator_update(
+        g_params, state.tricks, info)
+    state = state.replace(generator=Player(g_params, g_model_state, opt_state),
+                          tricks=trick_state)
+    return state, {'generator_loss': _sum_terms(terms),
+                   **_prefixed('generator', terms)}
+
+  def train_step(state: TrainState, batch: jax.Array):
+    state, critic_metrics = jax.lax.scan(
+        critic_update, state, (batch, jnp.arange(gan.n_critic)))
+    state, generator_metrics = generator_update(state, batch[-1])
+    state = state.replace(step=state.step + 1)
+    critic_metrics = jax.tree.map(jnp.mean, critic_metrics)
+    return state, {**critic_metrics, **generator_metrics}
+
+  return train_step
+
+
+def sample_real_batch(gan: Gan, state: TrainState) -> jax.Array:
+  """The step's ``[n_critic, batch_size, ...]`` real batch, drawn on device."""
+  flat = gan.dataset.sample(_step_key(state, _DATA_STREAM),
+                            gan.n_critic * gan.batch_size)
+  return flat.reshape(gan.n_critic, gan.batch_size, *flat.shape[1:])
+
+
+def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
+    [TrainState], tuple[TrainState, Metrics]]:
+  """``num_steps`` train steps in one function (lax.scan), for one jit call.
+
+  Returns the new state and the metrics averaged over the fused steps.
+  """
+  train_step = make_train_step(gan)
+
+  def body(state, _):
+    return train_step(state, sample_real_batch(gan, state))
+
+  def fused(state: TrainState):
+    state, metrics = jax.lax.scan(body, state, length=num_steps)
+    return state, jax.tree.map(jnp.mean, metrics)
+
+  return fused
+
+
+def make_generate(gan: Gan) -> Callable[[TrainState, jax.Array, int], jax.Array]:
+  """``(state, key, num_samples) -> samples`` in eval mode, jitted.
+
+  Uses the parameters the tricks choose for evaluation (e.g. the EMA copy).
+  """
+
+  @functools.partial(jax.jit, static_argnums=2)
+  def generate(state: TrainState, key: jax.Array, num_samples: int):
+    params = gan.tricks.generator_for_eval(state.generator.params, state.tricks)
+    z = jax.random.normal(key, (num_samples, gan.latent_dim))
+    return _apply(gan.generator, params, state.generator.model_state, z,
+                  train=False)[0]
+
+  return generate
+
+
+def _chunk_lengths(start: int, total: int, steps_per_call: int,
+                   periods: tuple[int, ...]) -> list[int]:
+  """Lengths of the fused calls from ``start`` to ``total``.
+
+  A call never runs past a step at which something happens (a multiple of
+  one of ``periods``, or the end), so logs, samples, evaluations and
+  checkpoints see exactly the steps they are due at.
+  """
+  lengths, step = [], start
+  while step < total:
+    next_event = min([total] + [(step // p + 1) * p for p in periods])
+    length = min(steps_per_call, next_event - step)
+    lengths.append(length)
+    step += length
+  return lengths
+
+
+def _is_due(step: int, every: int, total: int) -> bool:
+  return step % every == 0 or step == total
+
+
+def _format_eta(seconds: float) -> str:
+  seconds = int(round(seconds))
+  return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict,
+                       workdir: str) -> dict[str, float]:
+  """Trains the experiment ``config`` in ``workdir`` and evaluates it.
+
+  Writes ``config.json``, ``metrics.jsonl``, TensorBoard events,
+  ``samples/*.png``, ``checkpoints/`` and ``eval.json`` (see README.md).
+  Resumes from the latest checkpoint in ``workdir`` if there is one.
+
+  Returns:
+    The final evaluation metrics (also in ``eval.json``).
+  """
+  gan = build(config)
+  os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+  with open(os.path.join(workdir, 'config.json'), 'w') as f:
+    f.write(config.to_json_best_effort(indent=2, sort_keys=True) + '\n')
+
+  seed_key = jax.random.PRNGKey(config.seed)
+  state_key, eval_key = jax.random.split(seed_key)
+  state = jax.jit(functools.partial(init_state, gan))(state_key)
+  checkpoints = checkpoint.Checkpointer(
+      os.path.join(workdir, 'checkpoints'), config.keep_checkpoints)
+  state = checkpoints.restore_latest(state)
+  start = int(state.step)
+  if start:
+    logging.info('resumed from the checkpoint of step %d', start)
+  writer = metric_writer.MetricWriter(workdir, resume_step=start)
+  generate = make_generate(gan)
+  total = config.num_train_steps
+
+  def evaluate(step: int) -> dict[str, float]:
+    samples = np.asarray(generate(state, eval_key, config.eval.num_samples))
+    if _is_due(step, config.sample_every, total):
+      real = np.asarray(gan.dataset.sample(eval_key, config.eval.num_samples))
+      plotting.save_scatter(
+          os.path.join(workdir, 'samples', f'step_{step:08d}.png'), real,
+          samples, title=f'{config.data.name}, step {step}')
+    return evaluation.evaluate(gan.dataset, samples)
+
+  periods = (config.log_every, config.sample_every, config.checkpoint_every,
+             config.eval_every)
+  lengths = _chunk_lengths(start, total, config.steps_per_call, periods)
+  compiled = {}
+  compile_start = time.perf_counter()
+  for length in sorted(set(lengths)):
+    compiled[length] = jax.jit(make_fused_steps(gan, length),
+                               donate_argnums=0).lower(state).compile()
+  if compiled:
+    logging.info('compiled %d train program(s) in %.1fs', len(compiled),
+                 time.perf_counter() - compile_start)
+
+  step, window_metrics, results = start, [], {}
+  window_start, window_step = time.perf_counter(), start
+  for length in lengths:
+    state, metrics = compiled[length](state)
+    step += length
+    window_metrics.append((length, metrics))
+    if not any(_is_due(step, p, total) for p in periods):
+      continue
+    jax.block_until_ready(state)
+    record = {}
+    if _is_due(step, config.log_every, total):
+      elapsed = time.perf_counter() - window_start
+      record = _average(window_metrics)
+      record['steps_per_sec'] = (step - window_step) / elapsed
+      logging.info('step %d/%d | %s | %.0f steps/s | ETA %s', step, total,
+                   ' '.join(f'{k} {v:.4g}' for k, v in sorted(record.items())
+                            if k.endswith('_loss')),
+                   record['steps_per_sec'],
+                   _format_eta((total - step) / record['steps_per_sec']))
+      window_metrics, window_step = [], step
+    if (_is_due(step, config.eval_every, total)
+        or _is_due(step, config.sample_every, total)):
+      results = evaluate(step)
+      if _is_due(step, config.eval_every, total):
+        record.update({f'eval/{k}': v for k, v in results.items()})
+    if record:
+      writer.write(step, record)
+    if step < total and _is_due(step, config.checkpoint_every, total):
+      checkpoints.save(step, state)
+    window_start = time.perf_counter()
+
+  if not lengths:  # A finished run, resumed: evaluate its final state again.
+    results = evaluate(total)
+  with open(os.path.join(workdir, 'eval.json'), 'w') as f:
+    json.dump({'step': total, **results}, f, indent=2)
+    f.write('\n')
+  logging.info('final evaluation at step %d: %s', total, results)
+  if lengths:
+    # Saved last, so a run whose final checkpoint exists has its eval written.
+    checkpoints.save(total, state)
+  checkpoints.close()
+  writer.close()
+  return results
+
+
+def _average(window: list[tuple[int, Metrics]]) -> dict[str, float]:
+  """Step-weighted mean of the metrics of the fused calls in a log window."""
+  window = jax.device_get(window)
+  steps = sum(length for length, _ in window)
+  return {name: float(sum(length * m[name] for length, m in window) / steps)
+          for name in window[0][1]}

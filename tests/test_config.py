@@ -1,0 +1,34 @@
+"""Config validation: one clear line per bad value."""
+
+import pytest
+
+from gan_jax import config as config_lib
+
+
+@pytest.mark.parametrize('key,value,message', [
+    ('loss', 'wgan', "unknown loss 'wgan'; allowed: hinge, least_squares"),
+    ('tricks', 'spectral_nrom', "unknown trick 'spectral_nrom'"),
+    ('data.name', 'cifar11', "unknown dataset 'cifar11'"),
+    ('model.critic', 'transformer', "unknown critic 'transformer'"),
+    ('model.generator_args.activation', 'relu6', "unknown activation 'relu6'"),
+    ('batch_size', 0, 'config.batch_size=0 must be a positive integer'),
+    ('num_train_steps', -5, 'config.num_train_steps=-5 must be a positive'),
+    ('optim.n_critic', 0, 'config.optim.n_critic=0 must be a positive'),
+    ('optim.d_lr', 0.0, r'config.optim.d_lr=0.0 must be > 0'),
+    ('optim.b1', 1.0, r'config.optim.b1=1.0 must be in \[0, 1\)'),
+    ('parallel', 'pjit', "config.parallel='pjit'; allowed: none"),
+])
+def test_bad_values(key, value, message):
+  config = config_lib.base()
+  *parents, leaf = key.split('.')
+  node = config
+  for p in parents:
+    node = node[p]
+  node[leaf] = value
+  with pytest.raises(config_lib.ConfigError, match=message) as info:
+    config_lib.validate(config)
+  assert '\n' not in str(info.value)
+
+
+def test_base_config_is_valid():
+  config_lib.validate(config_lib.base())

@@ -1,0 +1,93 @@
+"""experiments/train.py end to end: the workdir contract, resume, bad input."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ['--config.batch_size=32', '--config.model.latent_dim=8',
+        '--config.model.generator_args.width=16',
+        '--config.model.critic_args.width=16', '--config.steps_per_call=5',
+        '--config.log_every=10', '--config.sample_every=20',
+        '--config.eval_every=20', '--config.checkpoint_every=20',
+        '--config.eval.num_samples=200']
+
+
+def train(workdir, *flags, config='configs/ring8.py'):
+  return subprocess.run(
+      [sys.executable, 'experiments/train.py', f'--config={config}',
+       f'--workdir={workdir}', *TINY, *flags],
+      cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def read_metrics(workdir):
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    return [json.loads(line) for line in f]
+
+
+def without_timing(records):
+  return [{k: v for k, v in r.items() if k != 'steps_per_sec'} for r in records]
+
+
+def test_workdir_contract_and_resume(tmp_path):
+  resumed, straight = str(tmp_path / 'resumed'), str(tmp_path / 'straight')
+  first = train(resumed, '--config.num_train_steps=20')
+  assert first.returncode == 0, first.stderr
+  assert 'step 20/20' in first.stderr and 'steps/s' in first.stderr
+
+  names = set(os.listdir(resumed))
+  assert {'config.json', 'metrics.jsonl', 'eval.json', 'samples',
+          'checkpoints'} <= names
+  assert any(n.startswith('events.out.tfevents') for n in names)
+  assert os.listdir(os.path.join(resumed, 'samples')) == ['step_00000020.png']
+  assert os.listdir(os.path.join(resumed, 'checkpoints')) == ['20']
+  with open(os.path.join(resumed, 'config.json')) as f:
+    assert json.load(f)['num_train_steps'] == 20
+  with open(os.path.join(resumed, 'eval.json')) as f:
+    assert set(json.load(f)) == {'step', 'modes', 'high_quality', 'reverse_kl'}
+  records = read_metrics(resumed)
+  assert [r['step'] for r in records] == [10, 20]
+  assert {'critic_loss', 'generator_loss', 'critic/adversarial',
+          'generator/adversarial', 'steps_per_sec'} <= set(records[0])
+  assert 'eval/modes' in records[1]
+
+  second = train(resumed, '--config.num_train_steps=40')
+  assert second.returncode == 0, second.stderr
+  assert 'resumed from the checkpoint of step 20' in second.stderr
+  assert sorted(os.listdir(os.path.join(resumed, 'samples'))) == [
+      'step_00000020.png', 'step_00000040.png']
+
+  reference = train(straight, '--config.num_train_steps=40')
+  assert reference.returncode == 0, reference.stderr
+  assert [r['step'] for r in read_metrics(resumed)] == [10, 20, 30, 40]
+  assert without_timing(read_metrics(resumed)) == without_timing(
+      read_metrics(straight))
+  for workdir in (resumed, straight):
+    with open(os.path.join(workdir, 'eval.json')) as f:
+      assert json.load(f)['step'] == 40
+
+  # A finished run resumed again trains nothing and keeps its log.
+  again = train(resumed, '--config.num_train_steps=40')
+  assert again.returncode == 0, again.stderr
+  assert [r['step'] for r in read_metrics(resumed)] == [10, 20, 30, 40]
+
+
+@pytest.mark.parametrize('flag,message', [
+    ('--config.loss=wgan', "error: unknown loss 'wgan'; allowed: hinge"),
+    ('--config.batch_size=-1', 'error: config.batch_size=-1 must be a positive'),
+    ('--config.optim.lrr=3', "error: unknown config key 'optim.lrr'"),
+    ('--config.optim.d_lr=fast', 'error: flag --config.optim.d_lr=fast: could'),
+    ('--config=configs/ring9.py', 'error: cannot load the config file: '
+     "[Errno 2] No such file or directory: 'configs/ring9.py'"),
+])
+def test_bad_config_value_is_one_line_exit_2_nothing_written(tmp_path, flag,
+                                                             message):
+  workdir = tmp_path / 'run'
+  result = train(str(workdir), flag)
+  assert result.returncode == 2
+  lines = result.stderr.strip().splitlines()
+  assert len(lines) == 1 and lines[0].startswith(message), result.stderr
+  assert not workdir.exists()

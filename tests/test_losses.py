@@ -1,0 +1,153 @@
+"""GAN objectives: values, gradients, stability and the optimal critic."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from gan_jax import losses
+
+REAL = np.array([0.0, 2.0, -0.5], np.float32)
+FAKE = np.array([-1.0, 1.0], np.float32)
+
+
+def _sigmoid(x):
+  return 1 / (1 + np.exp(-np.asarray(x, np.float64)))
+
+
+def test_minimax_critic_is_binary_cross_entropy_by_hand():
+  # softplus values: sp(0)=log 2, sp(-2)=log(1+e^-2), sp(.5)=log(1+e^.5).
+  real_term = (np.log(2) + np.log1p(np.exp(-2)) + np.log1p(np.exp(0.5))) / 3
+  fake_term = (np.log1p(np.exp(-1)) + np.log1p(np.exp(1))) / 2
+  got = losses.get('minimax').critic(REAL, FAKE, 1.0)
+  np.testing.assert_allclose(got, real_term + fake_term, rtol=1e-6)
+  np.testing.assert_allclose(got, 1.4113124, rtol=1e-6)
+
+
+@pytest.mark.parametrize('name,expected', [
+    ('minimax', lambda f: np.mean(np.log(1 - _sigmoid(f)))),
+    ('non_saturating', lambda f: -np.mean(np.log(_sigmoid(f)))),
+    ('wasserstein', lambda f: -np.mean(f)),
+    ('hinge', lambda f: -np.mean(f)),
+    ('least_squares', lambda f: 0.5 * np.mean((f - 1) ** 2)),
+])
+def test_generator_loss_values(name, expected):
+  np.testing.assert_allclose(losses.get(name).generator(FAKE), expected(FAKE),
+                             rtol=1e-6)
+
+
+@pytest.mark.parametrize('name,expected', [
+    ('minimax', lambda r, f, t: -np.mean(t * np.log(_sigmoid(r))
+                                         + (1 - t) * np.log(1 - _sigmoid(r)))
+     - np.mean(np.log(1 - _sigmoid(f)))),
+    ('wasserstein', lambda r, f, t: np.mean(f) - np.mean(r)),
+    ('hinge', lambda r, f, t: np.mean(np.maximum(0, 1 - r))
+     + np.mean(np.maximum(0, 1 + f))),
+    ('least_squares', lambda r, f, t: 0.5 * np.mean((r - t) ** 2)
+     + 0.5 * np.mean(f ** 2)),
+])
+@pytest.mark.parametrize('target', [1.0, 0.9])
+def test_critic_loss_values(name, expected, target):
+  np.testing.assert_allclose(losses.get(name).critic(REAL, FAKE, target),
+                             expected(REAL, FAKE, target), rtol=1e-6)
+
+
+def test_critic_target_only_matters_where_declared():
+  for name, loss in losses.LOSSES.items():
+    changed = loss.critic(REAL, FAKE, 0.9) != loss.critic(REAL, FAKE, 1.0)
+    assert bool(changed) == loss.uses_real_target, name
+
+
+def test_gradients_match_closed_forms():
+  n = len(FAKE)
+  grad = lambda name: jax.grad(losses.get(name).generator)(jnp.asarray(FAKE))
+  # d/dl log(1 - σ(l)) = -σ(l);  d/dl -log σ(l) = -(1 - σ(l)).
+  np.testing.assert_allclose(grad('minimax'), -_sigmoid(FAKE) / n, rtol=1e-6)
+  np.testing.assert_allclose(grad('non_saturating'),
+                             -(1 - _sigmoid(FAKE)) / n, rtol=1e-6)
+  np.testing.assert_allclose(grad('least_squares'), (FAKE - 1) / n, rtol=1e-6)
+  np.testing.assert_allclose(grad('wasserstein'), -np.ones(n) / n)
+  # Cross-entropy critic: d/dl_real = (σ(l) - t) / n_real.
+  d_real = jax.grad(losses.get('minimax').critic)(jnp.asarray(REAL), FAKE, 0.9)
+  np.testing.assert_allclose(d_real, (_sigmoid(REAL) - 0.9) / len(REAL),
+                             rtol=1e-5)
+  d_hinge = jax.grad(losses.get('hinge').critic, argnums=1)(
+      REAL, jnp.array([-2.0, 1.0]))
+  np.testing.assert_allclose(d_hinge, [0.0, 0.5])  # Only 1 + f > 0 counts.
+
+
+def test_saturation_is_why_the_non_saturating_loss_exists():
+  # A critic confidently rejecting fakes (logit -30): the minimax generator
+  # gradient vanishes, the non-saturating one does not (Goodfellow et al. 2014).
+  fake = jnp.full((4,), -30.0)
+  g_minimax = jax.grad(losses.get('minimax').generator)(fake)
+  g_ns = jax.grad(losses.get('non_saturating').generator)(fake)
+  assert np.abs(g_minimax).max() < 1e-12
+  np.testing.assert_allclose(g_ns, -0.25, rtol=1e-6)
+
+
+@pytest.mark.parametrize('name', sorted(losses.LOSSES))
+def test_finite_for_extreme_logits(name):
+  loss = losses.get(name)
+  extreme = jnp.array([-1e4, -100.0, 100.0, 1e4])
+  for value, grads in [
+      jax.value_and_grad(loss.critic, argnums=(0, 1))(extreme, extreme, 1.0),
+      jax.value_and_grad(loss.generator)(extreme)]:
+    assert np.isfinite(value)
+    assert all(np.isfinite(g).all() for g in jax.tree.leaves(grads))
+
+
+# Fixed discrete densities on four points; the data never visits point 3.
+P_DATA = np.array([0.5, 0.3, 0.2, 0.0])
+P_G = np.array([0.1, 0.2, 0.3, 0.4])
+
+
+def _samples(p, scale=10):
+  return np.repeat(np.arange(len(p)), np.round(p * scale).astype(int))
+
+
+def _optimal_critic_outputs(loss, steps=3000):
+  """Minimises the critic loss over one free output per point."""
+  real_idx, fake_idx = _samples(P_DATA), _samples(P_G)
+  objective = lambda out: loss.critic(out[real_idx], out[fake_idx], 1.0)
+  opt = optax.adam(0.05)
+  out = jnp.zeros(4)
+  state = opt.init(out)
+
+  @jax.jit
+  def update(out, state):
+    updates, state = opt.update(jax.grad(objective)(out), state)
+    return optax.apply_updates(out, updates), state
+
+  for _ in range(steps):
+    out, state = update(out, state)
+  return np.asarray(out), float(objective(out))
+
+
+def test_minimax_optimal_critic_and_value():
+  d_star = P_DATA / (P_DATA + P_G)
+  loss = losses.get('minimax')
+  logits, min_critic_loss = _optimal_critic_outputs(loss)
+  np.testing.assert_allclose(_sigmoid(logits[:3]), d_star[:3], atol=2e-3)
+  assert _sigmoid(logits[3]) < 0.02  # D* = 0 where only the generator goes.
+  # max_D V(D, G) = -log 4 + 2 JSD(p_data ‖ p_g), and the critic loss is -V.
+  m = (P_DATA + P_G) / 2
+  kl = lambda p, q: np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0))
+  jsd = 0.5 * kl(P_DATA, m) + 0.5 * kl(P_G, m)
+  exact_logits = np.log(d_star[:3] / (1 - d_star[:3]))
+  at_d_star = loss.critic(exact_logits[_samples(P_DATA)],
+                          np.append(exact_logits, -1e4)[_samples(P_G)], 1.0)
+  np.testing.assert_allclose(-at_d_star, -np.log(4) + 2 * jsd, rtol=1e-5)
+  np.testing.assert_allclose(-min_critic_loss, -np.log(4) + 2 * jsd, atol=2e-3)
+
+
+def test_least_squares_optimal_critic():
+  # Mao et al. 2017, Prop. 1 with a=0, b=1: D* = p_data / (p_data + p_g).
+  outputs, _ = _optimal_critic_outputs(losses.get('least_squares'))
+  np.testing.assert_allclose(outputs, P_DATA / (P_DATA + P_G), atol=2e-3)
+
+
+def test_unknown_loss_names_the_choices():
+  with pytest.raises(ValueError, match="unknown loss 'wgan'.*hinge"):
+    losses.get('wgan')
