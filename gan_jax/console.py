@@ -1,11 +1,17 @@
-"""Console logging for the entry points: our progress lines, not library chatter.
+"""Console behaviour of the entry points: quiet library logs, one-line flag errors.
 
 orbax-checkpoint logs every save step by step at INFO, and jax announces the
 platforms it did not find; both drown the progress lines. Their warnings and
 errors still come through.
 """
 
+import importlib.util
 import logging
+import sys
+
+from absl import flags
+from absl import logging as absl_logging
+from ml_collections import config_flags
 
 _CHATTY_PACKAGES = ('/orbax/', '/jax/_src/')
 
@@ -19,27 +25,39 @@ class _DropLibraryInfo(logging.Filter):
 
 def quiet_library_logs() -> None:
   """Drops INFO records of orbax and jax from absl's log handler."""
-  from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
   handler = absl_logging.get_absl_handler()
   if not any(isinstance(f, _DropLibraryInfo) for f in handler.filters):
     handler.addFilter(_DropLibraryInfo())
 
 
 def _unknown_config_override(argv: list[str], config_flag: str) -> str | None:
-  """The first ``--config.a.b=v`` in ``argv`` whose key the config lacks."""
-  # pylint: disable=g-import-not-at-top
-  from absl import flags
-  from ml_collections import config_flags
-  config = flags.FLAGS[config_flag].value
+  """Describes the first ``--config.a.b=v`` in ``argv`` naming a missing key.
+
+  absl leaves the flag's value unset when an override fails, so the config
+  file is loaded again here to look the keys up.
+  """
+  files = [a.split('=', 1)[1] for a in argv if a.startswith(f'--{config_flag}=')]
+  if not files:
+    return None
+  spec = importlib.util.spec_from_file_location('_config', files[-1].split(':')[0])
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config()
+  prefix = f'--{config_flag}.'
   for arg in argv[1:]:
-    prefix = f'--{config_flag}.'
     if not arg.startswith(prefix):
       continue
     path = arg[len(prefix):].split('=', 1)[0]
     try:
-      config_flags.config_path.get_value(path, config)  # pytype: disable=module-attr
+      config_flags.config_path.get_value(path, config)
     except (AttributeError, KeyError, IndexError):
-      return path
+      parent, _, _ = path.rpartition('.')
+      try:
+        node = config_flags.config_path.get_value(parent, config) if parent else config
+        allowed = f'; allowed under {parent or "config"}: ' + ', '.join(sorted(node.keys()))
+      except (AttributeError, KeyError, IndexError):
+        allowed = ''
+      return f'unknown config key {path!r} (--{config_flag}.{path}){allowed}'
   return None
 
 
@@ -49,9 +67,6 @@ def parse_flags_or_exit(argv: list[str], config_flag: str = 'config') -> list[st
   Covers a missing or broken config file, an override of a key the config
   does not have, and a value of the wrong type; all before any work.
   """
-  # pylint: disable=g-import-not-at-top
-  import sys
-  from absl import flags
   try:
     remaining = flags.FLAGS(argv)
     flags.FLAGS[config_flag].value.keys()  # Raises if the file did not load.
@@ -63,12 +78,9 @@ def parse_flags_or_exit(argv: list[str], config_flag: str = 'config') -> list[st
       reason = [line.strip() for line in str(e).splitlines() if line.strip()]
       message = f'cannot load the config file: {reason[-1]}'
     if isinstance(e, (AttributeError, KeyError)):
-      path = None
       try:
-        path = _unknown_config_override(argv, config_flag)
+        message = _unknown_config_override(argv, config_flag) or message
       except Exception:  # pylint: disable=broad-except
-        pass  # The config itself failed to load; report the original error.
-      if path:
-        message = f'unknown config key {path!r} (--{config_flag}.{path})'
+        pass  # The config file itself fails: report the original error.
     print(f'error: {message}', file=sys.stderr)
     sys.exit(2)
