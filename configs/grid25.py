@@ -3,8 +3,9 @@ r"""Grid of 25 Gaussians, MLP GAN, non-saturating loss, no trick.
 25 modes at {-4, -2, 0, 2, 4}², std 0.05 (the VEEGAN / PacGAN protocol);
 2,500 samples are scored by ``gan_jax.metrics.mode_coverage``. Same MLPs and
 optimiser as ``configs/ring8.py`` (the VEEGAN paper uses one architecture for
-both): generator latent 256 → 2 ReLU layers of 128 → 2; critic 2 → 1 ReLU
-layer of 128 → 1; Adam lr 1e-4, b1 0.5, batch 512, 25k generator updates.
+both): generator latent 256 → 2 ReLU layers of 128 → 2; critic 2 → 2 ReLU
+layers of 128 → 1; Adam with b1 0.5 and learning rates 1e-3 (G) / 1e-4 (D),
+batch 512, 25k generator updates.
 
 Command:
   python experiments/train.py --config=configs/grid25.py --workdir=/tmp/grid25

@@ -3,8 +3,9 @@ r"""Ring of 8 Gaussians, MLP GAN, non-saturating loss, no trick.
 The 2-D mixture protocol of Metz et al. 2017 reused by VEEGAN and PacGAN:
 8 modes on the unit circle, std 0.01; 2,500 samples are scored by
 ``gan_jax.metrics.mode_coverage``. Generator: latent 256 → 2 ReLU layers of
-128 → 2; critic: 2 → 1 ReLU layer of 128 → 1 (Metz et al.'s MLPs); Adam
-lr 1e-4, b1 0.5, batch 512, 25k generator updates.
+128 → 2; critic: 2 → 2 ReLU layers of 128 → 1; Adam with b1 0.5 and
+learning rates 1e-3 (G) / 1e-4 (D), batch 512, 25k generator updates (the
+setting of the Unrolled GAN / VEEGAN / GDPP 2-D experiments).
 
 Command:
   python experiments/train.py --config=configs/ring8.py --workdir=/tmp/ring8
