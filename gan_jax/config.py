@@ -36,7 +36,9 @@ def base() -> ml_collections.ConfigDict:
   c.steps_per_call = 100  # Train steps fused into one jit call (lax.scan).
   c.loss = 'non_saturating'  # A name in gan_jax.losses.LOSSES.
   c.tricks = ''  # Comma-separated names in chain order; '' for none.
-  c.trick_args = ml_collections.ConfigDict()  # trick_args.<name>.<arg>.
+  # trick_args.<name>.<arg>: every trick's arguments with their defaults.
+  c.trick_args = ml_collections.ConfigDict(
+      {name: tricks.default_args(name) for name in tricks.TRICKS})
   c.parallel = 'none'
 
   c.optim = ml_collections.ConfigDict()
@@ -104,8 +106,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f'config.parallel={config.parallel!r}; allowed: '
                       f'{", ".join(PARALLEL_MODES)}')
   try:
-    losses.get(config.loss)
-    tricks.from_config(config.tricks, config.trick_args)
+    tricks.from_config(config.tricks, config.trick_args, config.loss,
+                       losses.get(config.loss))
     dataset = data.get(config.data.name)
     generator = models.build_generator(
         config.model.generator, config.model.generator_args,

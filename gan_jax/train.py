@@ -28,6 +28,7 @@ import optax
 
 from gan_jax import checkpoint
 from gan_jax import data
+from gan_jax import diagnostics
 from gan_jax import evaluation
 from gan_jax import losses
 from gan_jax import metric_writer
@@ -92,13 +93,15 @@ class Gan(NamedTuple):
 def build(config: ml_collections.ConfigDict) -> Gan:
   """Builds the static parts of the experiment described by ``config``."""
   dataset = data.get(config.data.name)
+  loss = losses.get(config.loss)
   return Gan(
       generator=models.build_generator(config.model.generator,
                                        config.model.generator_args,
                                        dataset.sample_shape),
       critic=models.build_critic(config.model.critic, config.model.critic_args),
-      loss=losses.get(config.loss),
-      tricks=tricks_lib.from_config(config.tricks, config.trick_args),
+      loss=loss,
+      tricks=tricks_lib.from_config(config.tricks, config.trick_args,
+                                    config.loss, loss),
       # Separate optimisers and learning rates (TTUR, Heusel et al. 2017).
       g_optimizer=optax.adam(config.optim.g_lr, config.optim.b1,
                              config.optim.b2),
@@ -116,14 +119,6 @@ def _split_variables(variables) -> tuple[PyTree, PyTree]:
   return variables.pop('params'), variables
 
 
-def _apply(module: nn.Module, params, model_state, x, train: bool):
-  """Runs ``module``; returns its output and its updated model state."""
-  variables = {'params': params, **model_state}
-  if train and model_state:
-    return module.apply(variables, x, train=True, mutable=list(model_state))
-  return module.apply(variables, x, train=train), model_state
-
-
 def init_state(gan: Gan, rng: jax.Array) -> TrainState:
   """Initial parameters, optimiser and trick states for the key ``rng``."""
   init_key, trick_key, train_key = jax.random.split(rng, 3)
@@ -131,7 +126,7 @@ def init_state(gan: Gan, rng: jax.Array) -> TrainState:
   z = jnp.zeros((1, gan.latent_dim), jnp.float32)
   x = jnp.zeros((1, *gan.dataset.sample_shape), jnp.float32)
   g_params, g_model_state = _split_variables(
-      gan.generator.init(g_key, z, train=False))
+      gan.generator.init({'params': g_key, 'dropout': g_key}, z, train=False))
   d_params, d_model_state = _split_variables(
       gan.critic.init(d_key, x, train=False))
   return TrainState(
@@ -167,8 +162,10 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, jax.Array],
   tricks = gan.tricks
 
   def generate(g: Player, key, train: bool):
-    z = jax.random.normal(key, (gan.batch_size, gan.latent_dim))
-    return _apply(gan.generator, g.params, g.model_state, z, train)
+    z_key, dropout_key = jax.random.split(key)
+    z = jax.random.normal(z_key, (gan.batch_size, gan.latent_dim))
+    return models.apply(gan.generator, g.params, g.model_state, z, train,
+                        rngs={'dropout': dropout_key})
 
   def critic_view(state: TrainState, d_params, trick_state, real, fake,
                   info: tricks_lib.StepInfo, g_params):
@@ -178,12 +175,13 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, jax.Array],
     d_model_state = state.critic.model_state
 
     def apply(x):
-      return _apply(gan.critic, used_params, d_model_state, x, train=True)[0]
+      return models.apply(gan.critic, used_params, d_model_state, x,
+                          train=True)[0]
 
-    real_out, d_model_state = _apply(gan.critic, used_params, d_model_state,
-                                     real, train=True)
-    fake_out, d_model_state = _apply(gan.critic, used_params, d_model_state,
-                                     fake, train=True)
+    real_out, d_model_state = models.apply(gan.critic, used_params,
+                                           d_model_state, real, train=True)
+    fake_out, d_model_state = models.apply(gan.critic, used_params,
+                                           d_model_state, fake, train=True)
     view = tricks_lib.CriticView(apply, real, fake, real_out, fake_out,
                                  tricks_lib.Params(g_params, d_params))
     return view, trick_state, d_model_state
@@ -221,7 +219,9 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, jax.Array],
         tricks=trick_state)
     metrics = {'critic_loss': _sum_terms(terms), **_prefixed('critic', terms),
                'critic_real': jnp.mean(real_logits),
-               'critic_fake': jnp.mean(fake_logits)}
+               'critic_fake': jnp.mean(fake_logits),
+               'critic_param_norm': optax.tree.norm(d_params),
+               'critic_update_norm': optax.tree.norm(updates)}
     return state, metrics
 
   def generator_update(state: TrainState, real):
@@ -249,7 +249,9 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, jax.Array],
     state = state.replace(generator=Player(g_params, g_model_state, opt_state),
                           tricks=trick_state)
     return state, {'generator_loss': _sum_terms(terms),
-                   **_prefixed('generator', terms)}
+                   **_prefixed('generator', terms),
+                   'generator_param_norm': optax.tree.norm(g_params),
+                   'generator_update_norm': optax.tree.norm(updates)}
 
   def train_step(state: TrainState, batch: jax.Array):
     state, critic_metrics = jax.lax.scan(
@@ -287,18 +289,24 @@ def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
   return fused
 
 
-def make_generate(gan: Gan) -> Callable[[TrainState, jax.Array, int], jax.Array]:
-  """``(state, key, num_samples) -> samples`` in eval mode, jitted.
+def make_generate(gan: Gan) -> Callable[[TrainState, jax.Array, int, bool],
+                                       jax.Array]:
+  """``(state, key, num_samples, raw) -> samples`` in eval mode, jitted.
 
-  Uses the parameters the tricks choose for evaluation (e.g. the EMA copy).
+  Uses the parameters the tricks choose for evaluation (e.g. the EMA copy),
+  or the raw generator parameters when ``raw`` is true.
   """
 
-  @functools.partial(jax.jit, static_argnums=2)
-  def generate(state: TrainState, key: jax.Array, num_samples: int):
-    params = gan.tricks.generator_for_eval(state.generator.params, state.tricks)
-    z = jax.random.normal(key, (num_samples, gan.latent_dim))
-    return _apply(gan.generator, params, state.generator.model_state, z,
-                  train=False)[0]
+  @functools.partial(jax.jit, static_argnums=(2, 3))
+  def generate(state: TrainState, key: jax.Array, num_samples: int,
+               raw: bool = False):
+    params = state.generator.params
+    if not raw:
+      params = gan.tricks.generator_for_eval(params, state.tricks)
+    z_key, dropout_key = jax.random.split(key)
+    z = jax.random.normal(z_key, (num_samples, gan.latent_dim))
+    return models.apply(gan.generator, params, state.generator.model_state, z,
+                        train=False, rngs={'dropout': dropout_key})[0]
 
   return generate
 
@@ -356,16 +364,27 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
     logging.info('resumed from the checkpoint of step %d', start)
   writer = metric_writer.MetricWriter(workdir, resume_step=start)
   generate = make_generate(gan)
+  diagnose = diagnostics.make_diagnose(gan.critic, gan.tricks)
   total = config.num_train_steps
+  # Under generator EMA, the raw generator is evaluated too ('raw/*').
+  variants = [('', False)] + (
+      [('raw/', True)] if tricks_lib.changes_eval_params(gan.tricks) else [])
 
   def evaluate(step: int) -> dict[str, float]:
-    samples = np.asarray(generate(state, eval_key, config.eval.num_samples))
-    if _is_due(step, config.sample_every, total):
-      real = np.asarray(gan.dataset.sample(eval_key, config.eval.num_samples))
-      plotting.save_scatter(
-          os.path.join(workdir, 'samples', f'step_{step:08d}.png'), real,
-          samples, title=f'{config.data.name}, step {step}')
-    return evaluation.evaluate(gan.dataset, samples)
+    results = {}
+    for prefix, raw in variants:
+      samples = np.asarray(generate(state, eval_key, config.eval.num_samples,
+                                    raw))
+      results.update({prefix + k: v for k, v in
+                      evaluation.evaluate(gan.dataset, samples).items()})
+      if _is_due(step, config.sample_every, total):
+        real = np.asarray(gan.dataset.sample(eval_key,
+                                             config.eval.num_samples))
+        name = f'step_{step:08d}{"_raw" if raw else ""}.png'
+        plotting.save_scatter(
+            os.path.join(workdir, 'samples', name), real, samples,
+            title=f'{config.data.name}, step {step}{" (raw)" if raw else ""}')
+    return results
 
   periods = (config.log_every, config.sample_every, config.checkpoint_every,
              config.eval_every)
@@ -393,6 +412,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
       elapsed = time.perf_counter() - window_start
       record = _average(window_metrics)
       record['steps_per_sec'] = (step - window_step) / elapsed
+      record.update(diagnose(state.critic, state.tricks,
+                             sample_real_batch(gan, state)[0]))
       logging.info('step %d/%d | %s | %.0f steps/s | ETA %s', step, total,
                    ' '.join(f'{k} {v:.4g}' for k, v in sorted(record.items())
                             if k.endswith('_loss')),

@@ -3,10 +3,10 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 from gan_jax import losses
+from tests.helpers import optimal_critic_outputs, samples_of
 
 REAL = np.array([0.0, 2.0, -0.5], np.float32)
 FAKE = np.array([-1.0, 1.0], np.float32)
@@ -103,32 +103,10 @@ P_DATA = np.array([0.5, 0.3, 0.2, 0.0])
 P_G = np.array([0.1, 0.2, 0.3, 0.4])
 
 
-def _samples(p, scale=10):
-  return np.repeat(np.arange(len(p)), np.round(p * scale).astype(int))
-
-
-def _optimal_critic_outputs(loss, steps=3000):
-  """Minimises the critic loss over one free output per point."""
-  real_idx, fake_idx = _samples(P_DATA), _samples(P_G)
-  objective = lambda out: loss.critic(out[real_idx], out[fake_idx], 1.0)
-  opt = optax.adam(0.05)
-  out = jnp.zeros(4)
-  state = opt.init(out)
-
-  @jax.jit
-  def update(out, state):
-    updates, state = opt.update(jax.grad(objective)(out), state)
-    return optax.apply_updates(out, updates), state
-
-  for _ in range(steps):
-    out, state = update(out, state)
-  return np.asarray(out), float(objective(out))
-
-
 def test_minimax_optimal_critic_and_value():
   d_star = P_DATA / (P_DATA + P_G)
   loss = losses.get('minimax')
-  logits, min_critic_loss = _optimal_critic_outputs(loss)
+  logits, min_critic_loss = optimal_critic_outputs(loss, P_DATA, P_G)
   np.testing.assert_allclose(_sigmoid(logits[:3]), d_star[:3], atol=2e-3)
   assert _sigmoid(logits[3]) < 0.02  # D* = 0 where only the generator goes.
   # max_D V(D, G) = -log 4 + 2 JSD(p_data ‖ p_g), and the critic loss is -V.
@@ -136,15 +114,15 @@ def test_minimax_optimal_critic_and_value():
   kl = lambda p, q: np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0))
   jsd = 0.5 * kl(P_DATA, m) + 0.5 * kl(P_G, m)
   exact_logits = np.log(d_star[:3] / (1 - d_star[:3]))
-  at_d_star = loss.critic(exact_logits[_samples(P_DATA)],
-                          np.append(exact_logits, -1e4)[_samples(P_G)], 1.0)
+  at_d_star = loss.critic(exact_logits[samples_of(P_DATA)],
+                          np.append(exact_logits, -1e4)[samples_of(P_G)], 1.0)
   np.testing.assert_allclose(-at_d_star, -np.log(4) + 2 * jsd, rtol=1e-5)
   np.testing.assert_allclose(-min_critic_loss, -np.log(4) + 2 * jsd, atol=2e-3)
 
 
 def test_least_squares_optimal_critic():
   # Mao et al. 2017, Prop. 1 with a=0, b=1: D* = p_data / (p_data + p_g).
-  outputs, _ = _optimal_critic_outputs(losses.get('least_squares'))
+  outputs, _ = optimal_critic_outputs(losses.get('least_squares'), P_DATA, P_G)
   np.testing.assert_allclose(outputs, P_DATA / (P_DATA + P_G), atol=2e-3)
 
 

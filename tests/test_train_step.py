@@ -1,45 +1,16 @@
 """The pure train step: fusion, critic updates per step, trick hooks, determinism."""
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
 
-from gan_jax import config as config_lib
 from gan_jax import train
 from gan_jax import tricks
-
-
-def tiny_config(**overrides):
-  config = config_lib.base()
-  config.batch_size = 32
-  config.model.latent_dim = 8
-  config.model.generator_args.width = 16
-  config.model.critic_args.width = 16
-  for key, value in overrides.items():
-    config[key] = value
-  return config
-
-
-def run(gan, state, num_steps, steps_per_call):
-  fused = jax.jit(train.make_fused_steps(gan, steps_per_call))
-  metrics = None
-  for _ in range(num_steps // steps_per_call):
-    state, metrics = fused(state)
-  return state, metrics
-
-
-def init(gan, seed=0):
-  return jax.jit(functools.partial(train.init_state, gan))(
-      jax.random.PRNGKey(seed))
-
-
-def assert_trees_close(a, b, **tolerance):
-  for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
-    np.testing.assert_allclose(x, y, **tolerance)
+from tests.helpers import assert_trees_close, tiny_config
+from tests.helpers import init_state as init
+from tests.helpers import run_steps as run
 
 
 def test_fusing_steps_does_not_change_the_trajectory():

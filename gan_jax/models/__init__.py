@@ -47,10 +47,24 @@ def build_generator(name: str, args: Mapping[str, Any],
                 output_shape=tuple(output_shape))
 
 
+def apply(module: nn.Module, params, model_state, x, train: bool,
+          rngs: Mapping[str, Any] | None = None):
+  """Runs ``module`` on ``x``; returns its output and updated model state.
+
+  ``model_state`` holds the non-parameter collections (batch statistics,
+  constants); in training they are mutable and come back updated.
+  """
+  variables = {'params': params, **model_state}
+  if train and model_state:
+    return module.apply(variables, x, train=True, rngs=rngs,
+                        mutable=list(model_state))
+  return module.apply(variables, x, train=train, rngs=rngs), model_state
+
+
 def build_critic(name: str, args: Mapping[str, Any]) -> nn.Module:
   """The critic ``name``."""
   return _build('critic', CRITICS, name, args)
 
 
-__all__ = ['CriticOutput', 'MLPCritic', 'MLPGenerator', 'build_critic',
+__all__ = ['CriticOutput', 'MLPCritic', 'MLPGenerator', 'apply', 'build_critic',
            'build_generator', 'GENERATORS', 'CRITICS']

@@ -147,6 +147,11 @@ def make(**hooks: Callable) -> Trick:
   return Trick(**{**defaults, **hooks})
 
 
+def changes_eval_params(trick: Trick) -> bool:
+  """Whether ``trick`` evaluates the generator with other parameters (EMA)."""
+  return trick.generator_for_eval is not _pass_value
+
+
 def _with_own_key(info: StepInfo, index: int) -> StepInfo:
   return info._replace(key=jax.random.fold_in(info.key, index))
 
@@ -190,6 +195,9 @@ def chain(*tricks: Trick) -> Trick:
     for t, s in zip(tricks, states):
       params = t.generator_for_eval(params, s)
     return params
+
+  if not any(changes_eval_params(t) for t in tricks):
+    generator_for_eval = _pass_value  # Lets changes_eval_params see through.
 
   def critic_params(params, states):
     return thread_params('critic_params')(params, states)
