@@ -56,10 +56,11 @@ def base() -> ml_collections.ConfigDict:
   c.model.generator = 'mlp'
   c.model.critic = 'mlp'
   c.model.latent_dim = 256
+  # Constructor arguments, with every option of the model and its default.
   c.model.generator_args = ml_collections.ConfigDict(
-      dict(width=128, depth=2, activation='relu'))
+      models.default_args('generator', 'mlp'))
   c.model.critic_args = ml_collections.ConfigDict(
-      dict(width=128, depth=2, activation='relu'))
+      models.default_args('critic', 'mlp'))
 
   c.eval = ml_collections.ConfigDict()
   c.eval.num_samples = 2_500  # The VEEGAN / PacGAN protocol.

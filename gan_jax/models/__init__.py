@@ -26,6 +26,13 @@ def _user_fields(cls: type[nn.Module]) -> list[str]:
           if f.init and f.name not in _DERIVED_FIELDS]
 
 
+def default_args(kind: str, name: str) -> dict[str, Any]:
+  """The user-settable constructor arguments of a model, with defaults."""
+  registry = {'generator': GENERATORS, 'critic': CRITICS}[kind]
+  return {f.name: f.default for f in dataclasses.fields(registry[name])
+          if f.init and f.name not in _DERIVED_FIELDS}
+
+
 def _build(kind: str, registry: Mapping[str, type[nn.Module]], name: str,
            args: Mapping[str, Any], **derived) -> nn.Module:
   if name not in registry:
@@ -67,4 +74,5 @@ def build_critic(name: str, args: Mapping[str, Any]) -> nn.Module:
 
 
 __all__ = ['CriticOutput', 'MLPCritic', 'MLPGenerator', 'apply', 'build_critic',
+           'default_args',
            'build_generator', 'GENERATORS', 'CRITICS']

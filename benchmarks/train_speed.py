@@ -1,0 +1,104 @@
+r"""Train-step throughput by steps fused per call and by trick.
+
+  python benchmarks/train_speed.py --config=configs/ring8.py \
+      --steps_per_call=1,100 --tricks=none
+
+  python benchmarks/train_speed.py --config=configs/ring8.py \
+      --steps_per_call=100 --tricks=all
+
+For each (steps_per_call, tricks) pair: builds the experiment, compiles the
+fused train function once (timed on its own), warms up, then times
+``--repeats`` runs of ``--num_steps`` steps and reports the median steps/s, and
+for tricks the ratio of its step time to the no-trick step time. Prints one
+JSON line per case and, with ``--out``, writes them all to a JSON file.
+``--tricks`` takes trick names, ``none`` (no trick) and ``all`` (every trick
+alone); ``a+b`` is a chain. weight_clipping and gradient_penalty run with the
+wasserstein loss, the others with the config's loss.
+"""
+
+import functools
+import json
+import statistics
+import time
+
+from absl import app
+from absl import flags
+import jax
+from ml_collections import config_flags
+
+from gan_jax import train
+from gan_jax import tricks as tricks_lib
+
+_CONFIG = config_flags.DEFINE_config_file('config', 'configs/ring8.py',
+                                          'Experiment config.')
+_STEPS_PER_CALL = flags.DEFINE_list('steps_per_call', ['1', '100'],
+                                    'Steps fused per jit call.')
+_TRICKS = flags.DEFINE_list('tricks', ['none'],
+                            "Trick chains ('a+b'), 'none' or 'all'.")
+_NUM_STEPS = flags.DEFINE_integer('num_steps', 2000, 'Steps per timed run.')
+_REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed runs per case.')
+_OUT = flags.DEFINE_string('out', None, 'Optional JSON output file.')
+
+_WASSERSTEIN_TRICKS = ('weight_clipping', 'gradient_penalty')
+
+
+def measure(gan, steps_per_call: int, num_steps: int, repeats: int) -> dict:
+  """Median steps/s of the fused train function, and its compile time."""
+  state = jax.jit(functools.partial(train.init_state, gan))(
+      jax.random.PRNGKey(0))
+  start = time.perf_counter()
+  fused = jax.jit(train.make_fused_steps(gan, steps_per_call),
+                  donate_argnums=0).lower(state).compile()
+  compile_seconds = time.perf_counter() - start
+  calls = max(1, num_steps // steps_per_call)
+  state, _ = fused(state)  # Warm-up.
+  jax.block_until_ready(state)
+  rates = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    for _ in range(calls):
+      state, metrics = fused(state)
+    jax.block_until_ready((state, metrics))
+    rates.append(calls * steps_per_call / (time.perf_counter() - start))
+  return {'steps_per_sec': statistics.median(rates),
+          'compile_seconds': compile_seconds}
+
+
+def _chains(requested: list[str]) -> list[str]:
+  chains = []
+  for item in requested:
+    chains += ['none', *sorted(tricks_lib.TRICKS)] if item == 'all' else [item]
+  return list(dict.fromkeys(chains))
+
+
+def main(argv):
+  del argv
+  base = _CONFIG.value
+  print(f'{base.data.name}, batch {base.batch_size}, n_critic '
+        f'{base.optim.n_critic}, device {jax.devices()[0].device_kind}, '
+        f'jax {jax.__version__}')
+  results, baseline = [], {}
+  for steps_per_call in map(int, _STEPS_PER_CALL.value):
+    for chain in _chains(_TRICKS.value):
+      config = base.copy_and_resolve_references()
+      config.tricks = '' if chain == 'none' else chain.replace('+', ',')
+      if any(t in chain.split('+') for t in _WASSERSTEIN_TRICKS):
+        config.loss = 'wasserstein'
+      result = {'steps_per_call': steps_per_call, 'tricks': chain,
+                'loss': config.loss,
+                **measure(train.build(config), steps_per_call,
+                          _NUM_STEPS.value, _REPEATS.value)}
+      if chain == 'none':
+        baseline[steps_per_call] = result['steps_per_sec']
+      if steps_per_call in baseline:
+        result['step_time_vs_none'] = (baseline[steps_per_call]
+                                       / result['steps_per_sec'])
+      results.append(result)
+      print(json.dumps(result), flush=True)
+  if _OUT.value:
+    with open(_OUT.value, 'w') as f:
+      json.dump({'cases': results}, f, indent=2)
+
+
+if __name__ == '__main__':
+  app.run(main)

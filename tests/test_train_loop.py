@@ -1,0 +1,31 @@
+"""train_and_evaluate in-process: diagnostics and raw-vs-EMA evaluation."""
+
+import json
+import os
+
+from gan_jax import train
+from tests.helpers import tiny_config
+
+
+def test_diagnostics_and_ema_evaluations_are_logged(tmp_path):
+  config = tiny_config(tricks='spectral_norm,generator_ema', num_train_steps=20,
+                       steps_per_call=10, log_every=10, eval_every=20,
+                       sample_every=20, checkpoint_every=20)
+  config.eval.num_samples = 100
+  results = train.train_and_evaluate(config, str(tmp_path))
+  with open(tmp_path / 'metrics.jsonl') as f:
+    records = [json.loads(line) for line in f]
+  assert [r['step'] for r in records] == [10, 20]
+  for key in ('critic_sigma_max', 'critic_input_grad_norm', 'critic_real',
+              'critic_fake', 'critic_param_norm', 'critic_update_norm',
+              'generator_param_norm', 'generator_update_norm'):
+    assert key in records[0], key
+  assert abs(records[-1]['critic_sigma_max'] - 1) < 0.2
+  assert {'eval/modes', 'eval/raw/modes'} <= set(records[-1])
+  with open(tmp_path / 'eval.json') as f:
+    assert set(json.load(f)) == {'step', 'modes', 'high_quality', 'reverse_kl',
+                                 'raw/modes', 'raw/high_quality',
+                                 'raw/reverse_kl'}
+  assert set(results) >= {'modes', 'raw/modes'}
+  assert sorted(os.listdir(tmp_path / 'samples')) == [
+      'step_00000020.png', 'step_00000020_raw.png']
