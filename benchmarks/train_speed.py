@@ -7,9 +7,10 @@ r"""Train-step throughput by steps fused per call and by trick.
       --steps_per_call=100 --tricks=all
 
 For each (steps_per_call, tricks) pair: builds the experiment, compiles the
-fused train function once (timed on its own), warms up, then times
-``--repeats`` runs of ``--num_steps`` steps and reports the median steps/s, and
-for tricks the ratio of its step time to the no-trick step time. Prints one
+fused train function once (timed on its own) and warms up; then times
+``--repeats`` rounds of ``--num_steps`` steps, the cases interleaved in each
+round, and reports each case's median steps/s and the ratio of its step time
+to the no-trick step time at the same steps_per_call. Prints one
 JSON line per case and, with ``--out``, writes them all to a JSON file.
 ``--tricks`` takes trick names, ``none`` (no trick) and ``all`` (every trick
 alone); ``a+b`` is a chain. weight_clipping and gradient_penalty run with the
@@ -42,26 +43,29 @@ _OUT = flags.DEFINE_string('out', None, 'Optional JSON output file.')
 _WASSERSTEIN_TRICKS = ('weight_clipping', 'gradient_penalty')
 
 
-def measure(gan, steps_per_call: int, num_steps: int, repeats: int) -> dict:
-  """Median steps/s of the fused train function, and its compile time."""
-  state = jax.jit(functools.partial(train.init_state, gan))(
-      jax.random.PRNGKey(0))
-  start = time.perf_counter()
-  fused = jax.jit(train.make_fused_steps(gan, steps_per_call),
-                  donate_argnums=0).lower(state).compile()
-  compile_seconds = time.perf_counter() - start
-  calls = max(1, num_steps // steps_per_call)
-  state, _ = fused(state)  # Warm-up.
-  jax.block_until_ready(state)
-  rates = []
-  for _ in range(repeats):
+class _Case:
+  """One compiled fused train function and the state it runs on."""
+
+  def __init__(self, gan, steps_per_call: int):
+    self.steps_per_call = steps_per_call
+    self.state = jax.jit(functools.partial(train.init_state, gan))(
+        jax.random.PRNGKey(0))
+    start = time.perf_counter()
+    self.fused = jax.jit(train.make_fused_steps(gan, steps_per_call),
+                         donate_argnums=0).lower(self.state).compile()
+    self.compile_seconds = time.perf_counter() - start
+    self.rates = []
+    self.time(self.steps_per_call)  # Warm-up, not recorded.
+    self.rates = []
+
+  def time(self, num_steps: int) -> None:
+    calls = max(1, num_steps // self.steps_per_call)
     start = time.perf_counter()
     for _ in range(calls):
-      state, metrics = fused(state)
-    jax.block_until_ready((state, metrics))
-    rates.append(calls * steps_per_call / (time.perf_counter() - start))
-  return {'steps_per_sec': statistics.median(rates),
-          'compile_seconds': compile_seconds}
+      self.state, metrics = self.fused(self.state)
+    jax.block_until_ready((self.state, metrics))
+    self.rates.append(calls * self.steps_per_call
+                      / (time.perf_counter() - start))
 
 
 def _chains(requested: list[str]) -> list[str]:
@@ -77,24 +81,30 @@ def main(argv):
   print(f'{base.data.name}, batch {base.batch_size}, n_critic '
         f'{base.optim.n_critic}, device {jax.devices()[0].device_kind}, '
         f'jax {jax.__version__}')
-  results, baseline = [], {}
+  cases = {}
   for steps_per_call in map(int, _STEPS_PER_CALL.value):
     for chain in _chains(_TRICKS.value):
       config = base.copy_and_resolve_references()
       config.tricks = '' if chain == 'none' else chain.replace('+', ',')
       if any(t in chain.split('+') for t in _WASSERSTEIN_TRICKS):
         config.loss = 'wasserstein'
-      result = {'steps_per_call': steps_per_call, 'tricks': chain,
-                'loss': config.loss,
-                **measure(train.build(config), steps_per_call,
-                          _NUM_STEPS.value, _REPEATS.value)}
-      if chain == 'none':
-        baseline[steps_per_call] = result['steps_per_sec']
-      if steps_per_call in baseline:
-        result['step_time_vs_none'] = (baseline[steps_per_call]
-                                       / result['steps_per_sec'])
-      results.append(result)
-      print(json.dumps(result), flush=True)
+      cases[(steps_per_call, chain, config.loss)] = _Case(train.build(config),
+                                                          steps_per_call)
+  # Repetitions interleave the cases, so drifts in machine speed hit all alike.
+  for _ in range(_REPEATS.value):
+    for case in cases.values():
+      case.time(_NUM_STEPS.value)
+  results = []
+  for (steps_per_call, chain, loss), case in cases.items():
+    result = {'steps_per_call': steps_per_call, 'tricks': chain, 'loss': loss,
+              'steps_per_sec': statistics.median(case.rates),
+              'compile_seconds': case.compile_seconds}
+    baseline = cases.get((steps_per_call, 'none', base.loss))
+    if baseline:
+      result['step_time_vs_none'] = (statistics.median(baseline.rates)
+                                     / result['steps_per_sec'])
+    results.append(result)
+    print(json.dumps(result), flush=True)
   if _OUT.value:
     with open(_OUT.value, 'w') as f:
       json.dump({'cases': results}, f, indent=2)
