@@ -32,9 +32,20 @@ def init_state(gan, seed=0):
       jax.random.PRNGKey(seed))
 
 
+_COMPILED = {}
+
+
 def run_steps(gan, state, num_steps, steps_per_call):
-  """Trains ``num_steps`` steps in calls of ``steps_per_call``."""
-  fused = jax.jit(train.make_fused_steps(gan, steps_per_call))
+  """Trains ``num_steps`` steps in calls of ``steps_per_call``.
+
+  The jitted function is cached per experiment, so tests that step one at a
+  time compile once.
+  """
+  key = (id(gan), steps_per_call)
+  if key not in _COMPILED:
+    # Keeping gan alive keeps its id from being reused by another object.
+    _COMPILED[key] = (gan, jax.jit(train.make_fused_steps(gan, steps_per_call)))
+  fused = _COMPILED[key][1]
   metrics = None
   for _ in range(num_steps // steps_per_call):
     state, metrics = fused(state)

@@ -32,6 +32,7 @@ def without_timing(records):
   return [{k: v for k, v in r.items() if k != 'steps_per_sec'} for r in records]
 
 
+@pytest.mark.slow
 def test_workdir_contract_and_resume(tmp_path):
   resumed, straight = str(tmp_path / 'resumed'), str(tmp_path / 'straight')
   first = train(resumed, '--config.num_train_steps=20')
