@@ -1,0 +1,65 @@
+"""Random-access TFDS data sources, read without TensorFlow.
+
+The embedded datasets (``digits``, ``stacked_digits``) are prepared on first
+use. Official TFDS datasets (mnist, cifar10, celeb_a, …) cannot be downloaded
+here: they must already be prepared in array_record format under
+``data_dir``, and a missing one is reported in one line before any work.
+"""
+
+import os
+
+import tensorflow_datasets as tfds
+
+from gan_jax.data import digits
+
+EMBEDDED: dict[str, type[tfds.core.GeneratorBasedBuilder]] = {
+    'digits': digits.Digits,
+    'stacked_digits': digits.StackedDigits,
+}
+
+
+class DatasetUnavailableError(ValueError):
+  """A dataset is not prepared where it was looked for; the message says how."""
+
+
+def resolve_data_dir(data_dir: str) -> str:
+  """``''`` means TFDS's usual directory (``$TFDS_DATA_DIR`` or ~/tensorflow_datasets)."""
+  return data_dir or os.environ.get('TFDS_DATA_DIR',
+                                    os.path.expanduser('~/tensorflow_datasets'))
+
+
+def builder(name: str, data_dir: str) -> tfds.core.DatasetBuilder:
+  """The prepared builder of ``name``; prepares the embedded datasets.
+
+  Raises:
+    DatasetUnavailableError: ``name`` is an official dataset that is not
+      prepared in array_record format under ``data_dir``.
+  """
+  data_dir = resolve_data_dir(data_dir)
+  if name in EMBEDDED:
+    b = EMBEDDED[name](data_dir=data_dir, file_format='array_record')
+    if not b.is_prepared():
+      b.download_and_prepare()
+    return b
+  how = (f'prepare it on a machine with internet access with `tfds build '
+         f'{name} --data_dir={data_dir} --file_format=array_record` and copy '
+         'the directory here')
+  try:
+    b = tfds.builder(name, data_dir=data_dir)
+  except tfds.core.registered.DatasetNotFoundError as e:
+    raise DatasetUnavailableError(
+        f'unknown dataset {name!r}: not embedded ({", ".join(EMBEDDED)}) and '
+        'not a TFDS dataset') from e
+  if not b.is_prepared():
+    raise DatasetUnavailableError(
+        f'dataset {name!r} is not prepared in {data_dir}; {how}')
+  if b.info.file_format != tfds.core.FileFormat.ARRAY_RECORD:
+    raise DatasetUnavailableError(
+        f'dataset {name!r} in {data_dir} is in {b.info.file_format.value} '
+        f'format, which has no random access; {how}')
+  return b
+
+
+def data_source(name: str, data_dir: str, split: str = 'train'):
+  """A random-access source of ``name``'s ``split`` (dicts of numpy arrays)."""
+  return builder(name, data_dir).as_data_source(split=split)

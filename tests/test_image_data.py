@@ -1,0 +1,142 @@
+"""Image data: TFDS builders offline without TensorFlow, the grain pipeline."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+from sklearn import datasets
+import tensorflow_datasets as tfds
+
+from gan_jax.data import pipeline
+from gan_jax.data import tfds_sources
+
+
+@pytest.fixture(scope='module')
+def data_dir(tmp_path_factory):
+  return str(tmp_path_factory.mktemp('tfds'))
+
+
+def test_tensorflow_is_not_installed():
+  assert importlib.util.find_spec('tensorflow') is None
+
+
+def test_digits_builder_prepares_and_reads_offline(data_dir):
+  source = tfds_sources.data_source('digits', data_dir)
+  assert len(source) == 1797
+  record = source[0]
+  assert record['image'].shape == (8, 8, 1) and record['image'].dtype == np.uint8
+  # TFDS shuffles records when preparing: compare as a labelled multiset.
+  digits = datasets.load_digits()
+  expected = sorted(zip(
+      (np.round(im * 255 / 16).astype(np.uint8).tobytes() for im in digits.images),
+      digits.target.tolist()))
+  got = sorted((source[i]['image'][..., 0].tobytes(), int(source[i]['label']))
+               for i in range(len(source)))
+  assert got == expected
+
+
+def test_stacked_digits_stack_three_labelled_digits(data_dir):
+  source = tfds_sources.data_source('stacked_digits', data_dir)
+  digits = tfds_sources.data_source('digits', data_dir)
+  assert len(source) == 60_000
+  record = source[7]
+  assert record['image'].shape == (8, 8, 3)
+  r, g, b = record['digits']
+  assert record['label'] == 100 * r + 10 * g + b
+  # Each channel is one of the real digits, of the stated class.
+  digit_images = np.stack([digits[i]['image'][..., 0] for i in range(1797)])
+  digit_labels = np.array([digits[i]['label'] for i in range(1797)])
+  for channel, label in zip(range(3), record['digits']):
+    matches = np.all(digit_images == record['image'][..., channel], axis=(1, 2))
+    assert label in digit_labels[matches]
+  modes = {source[i]['label'] for i in range(0, 60_000, 7)}
+  assert len(modes) > 990
+
+
+def test_missing_official_dataset_is_one_clear_line(tmp_path):
+  with pytest.raises(tfds_sources.DatasetUnavailableError) as info:
+    tfds_sources.data_source('mnist', str(tmp_path))
+  message = str(info.value)
+  assert "dataset 'mnist' is not prepared in " + str(tmp_path) in message
+  assert ('tfds build mnist --data_dir=' + str(tmp_path)
+          + ' --file_format=array_record') in message
+  assert '\n' not in message
+
+
+class TinyImages(tfds.core.GeneratorBasedBuilder):
+  """A stand-in for an official dataset, prepared by the test itself."""
+  VERSION = tfds.core.Version('1.0.0')
+
+  def _info(self):
+    return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+        'image': tfds.features.Tensor(shape=(4, 4, 3), dtype=np.uint8),
+        'label': tfds.features.ClassLabel(num_classes=2)}))
+
+  def _split_generators(self, dl_manager):
+    return {'train': self._generate_examples()}
+
+  def _generate_examples(self):
+    for i in range(10):
+      yield i, {'image': np.full((4, 4, 3), 20 * i, np.uint8), 'label': i % 2}
+
+
+def test_prepared_tfds_dataset_is_read_by_name(tmp_path):
+  TinyImages(data_dir=str(tmp_path), file_format='array_record').download_and_prepare()
+  source = tfds_sources.data_source('tiny_images', str(tmp_path))
+  assert len(source) == 10
+  assert {int(source[i]['image'][0, 0, 0]) for i in range(10)} == set(
+      range(0, 200, 20))
+
+
+def _first_batches(iterator, n):
+  return [next(iterator) for _ in range(n)]
+
+
+def test_pipeline_is_deterministic_and_preprocesses(data_dir):
+  source = tfds_sources.data_source('digits', data_dir)
+  make = lambda seed: pipeline.image_batches(
+      source, batch_size=32, seed=seed, image_shape=(16, 16, 3))
+  a, b = _first_batches(make(0), 3), _first_batches(make(0), 3)
+  c = _first_batches(make(1), 1)
+  for x, y in zip(a, b):
+    np.testing.assert_array_equal(x['image'], y['image'])
+  assert not np.array_equal(a[0]['label'], c[0]['label'])
+  image = a[0]['image']
+  assert image.shape == (32, 16, 16, 3) and image.dtype == np.float32
+  assert image.min() == -1.0 and image.max() == 1.0
+  np.testing.assert_array_equal(image[..., 0], image[..., 2])  # Gray -> RGB.
+
+
+def test_processes_read_disjoint_shards(data_dir):
+  source = tfds_sources.data_source('digits', data_dir)
+  seen = []
+  for index in range(2):
+    it = pipeline.image_batches(source, batch_size=64, seed=0,
+                                image_shape=(8, 8, 1), process_index=index,
+                                process_count=2, prefetch=0)
+    # One epoch of the shard: 898 or 899 records, here 14 batches of 32.
+    images = np.concatenate([next(it)['image'] for _ in range(14)])
+    seen.append({im.tobytes() for im in images})
+  assert not seen[0] & seen[1]
+
+
+def test_iterator_state_restores_the_next_batch(data_dir):
+  source = tfds_sources.data_source('digits', data_dir)
+  it = pipeline.image_batches(source, batch_size=16, seed=0,
+                              image_shape=(8, 8, 1))
+  _first_batches(it, 5)
+  state = it.get_state()
+  expected = _first_batches(it, 2)
+  fresh = pipeline.image_batches(source, batch_size=16, seed=0,
+                                 image_shape=(8, 8, 1))
+  fresh.set_state(state)
+  for x, y in zip(expected, _first_batches(fresh, 2)):
+    np.testing.assert_array_equal(x['image'], y['image'])
+
+
+def test_channel_adaptation():
+  rgb = np.stack([np.full((2, 2), v, np.uint8) for v in (0, 90, 255)], -1)
+  gray = pipeline.to_float_image(rgb, (2, 2, 1))
+  np.testing.assert_allclose(gray, 115 / 127.5 - 1)
+  with pytest.raises(ValueError, match='cannot adapt 3 channels to 2'):
+    pipeline.to_float_image(rgb, (2, 2, 2))
