@@ -10,7 +10,9 @@ batch 512, 25k generator updates.
 Command:
   python experiments/train.py --config=configs/grid25.py --workdir=/tmp/grid25
 
-Expected (CPU, 3 seeds): see README.md "Results", filled from measured runs.
+Expected (2-core CPU, seeds 0, 1, 2; about 2 minutes each): modes 21, 22, 23;
+high_quality 0.13, 0.12, 0.07; reverse_kl 0.84, 0.79, 0.44: most modes are
+reached by streaks between them, few samples land on a mode.
 """
 
 from gan_jax import config as config_lib

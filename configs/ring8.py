@@ -10,7 +10,11 @@ setting of the Unrolled GAN / VEEGAN / GDPP 2-D experiments).
 Command:
   python experiments/train.py --config=configs/ring8.py --workdir=/tmp/ring8
 
-Expected (CPU, 3 seeds): see README.md "Results", filled from measured runs.
+Expected (2-core CPU, seeds 0, 1, 2; about 2 minutes each): modes 8, 1, 6;
+high_quality 0.76, 0.92, 0.23; reverse_kl 0.07, 2.08, 0.61. The plain GAN is
+erratic across seeds; add
+``--config.tricks=spectral_norm,one_sided_label_smoothing,feature_matching,instance_noise``
+for 8 modes on each of three seeds (measured on a GPU; README.md, "Results").
 """
 
 from gan_jax import config as config_lib
