@@ -12,10 +12,12 @@ from typing import Any, Mapping, Sequence
 import flax.linen as nn
 
 from gan_jax.models.common import CriticOutput
+from gan_jax.models.dcgan import DCGANCritic, DCGANGenerator
 from gan_jax.models.mlp import MLPCritic, MLPGenerator
 
-GENERATORS: dict[str, type[nn.Module]] = {'mlp': MLPGenerator}
-CRITICS: dict[str, type[nn.Module]] = {'mlp': MLPCritic}
+GENERATORS: dict[str, type[nn.Module]] = {'mlp': MLPGenerator,
+                                          'dcgan': DCGANGenerator}
+CRITICS: dict[str, type[nn.Module]] = {'mlp': MLPCritic, 'dcgan': DCGANCritic}
 
 # Constructor fields the library fills in itself, not the user.
 _DERIVED_FIELDS = ('output_shape', 'parent', 'name')
@@ -73,6 +75,6 @@ def build_critic(name: str, args: Mapping[str, Any]) -> nn.Module:
   return _build('critic', CRITICS, name, args)
 
 
-__all__ = ['CriticOutput', 'MLPCritic', 'MLPGenerator', 'apply', 'build_critic',
+__all__ = ['CriticOutput', 'DCGANCritic', 'DCGANGenerator', 'MLPCritic', 'MLPGenerator', 'apply', 'build_critic',
            'default_args',
            'build_generator', 'GENERATORS', 'CRITICS']

@@ -1,0 +1,99 @@
+"""DCGAN generator and critic (Radford, Metz & Chintala 2016).
+
+The architecture guidelines of the paper: strided convolutions in the critic
+and fractionally-strided (×2 upsampling) convolutions in the generator, no
+pooling, no hidden dense layer beyond the generator's projection of z, batch
+norm with ReLU in the generator, LeakyReLU(0.2) in the critic, tanh output.
+Resolution 8, 16, 32 or 64: the generator projects z to a 4×4 map and doubles
+it until the resolution; the critic halves it back to 4×4.
+"""
+
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from gan_jax.models import common
+from gan_jax.models import layers
+from gan_jax.models import upsampling
+
+RESOLUTIONS = (8, 16, 32, 64)
+
+
+def _num_doublings(resolution: int) -> int:
+  if resolution not in RESOLUTIONS:
+    raise ValueError(f'DCGAN resolution {resolution} not supported; allowed: '
+                     f'{", ".join(map(str, RESOLUTIONS))}')
+  return int(math.log2(resolution // 4))
+
+
+class DCGANGenerator(nn.Module):
+  """z -> ``output_shape`` = (resolution, resolution, channels) in [-1, 1].
+
+  Attributes:
+    output_shape: ``(height, width, channels)``, height == width in 8..64.
+    width: channels of the last hidden map; each map closer to z doubles it.
+    normalization: ``batch`` (the paper), ``layer`` or ``none``.
+    upsampling: ``auto``, ``transposed``, ``subpixel`` or ``nearest``
+      (``gan_jax.models.upsampling``).
+  """
+  output_shape: Sequence[int]
+  width: int = 64
+  normalization: str = 'batch'
+  upsampling: str = 'auto'
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    height, width, channels = self.output_shape
+    if height != width:
+      raise ValueError(f'DCGAN needs square images, got {self.output_shape}')
+    doublings = _num_doublings(height)
+    features = self.width * 2 ** (doublings - 1)
+    h = nn.Dense(4 * 4 * features)(z).reshape(z.shape[0], 4, 4, features)
+    h = jax.nn.relu(layers.normalize(h, self.normalization, train))
+    for _ in range(doublings - 1):
+      features //= 2
+      h = upsampling.Upsample(features, self.upsampling)(h)
+      h = jax.nn.relu(layers.normalize(h, self.normalization, train))
+    out = upsampling.Upsample(channels, self.upsampling)(h)
+    return jnp.tanh(out)
+
+
+class DCGANCritic(nn.Module):
+  """Images -> logits, with the last convolutional map as features.
+
+  Attributes:
+    width: channels of the first convolution; each stride-2 convolution
+      doubles them.
+    normalization: after every convolution but the first: ``batch`` (the
+      paper), ``layer`` or ``none`` (use none or layer with gradient
+      penalties, Gulrajani et al. 2017).
+    minibatch_stddev: append the minibatch standard deviation map (Karras et
+      al. 2018) before the output layer.
+    minibatch_stddev_group: its group size.
+  """
+  width: int = 64
+  normalization: str = 'batch'
+  minibatch_stddev: bool = False
+  minibatch_stddev_group: int = 4
+
+  @nn.compact
+  def __call__(self, x, train: bool = True) -> common.CriticOutput:
+    doublings = _num_doublings(x.shape[1])
+    act = common.activation('leaky_relu')
+    h = x.astype(jnp.float32)
+    features = self.width
+    for index in range(doublings):
+      h = nn.Conv(features, (4, 4), strides=(2, 2), padding='SAME')(h)
+      if index:
+        h = layers.normalize(h, self.normalization, train)
+      h = act(h)
+      features *= 2
+    feature_map = h
+    if self.minibatch_stddev:
+      h = layers.minibatch_stddev(h, self.minibatch_stddev_group)
+    logits = nn.Dense(1)(h.reshape(h.shape[0], -1))[:, 0]
+    return common.CriticOutput(logits=logits,
+                               features=feature_map.reshape(h.shape[0], -1))
