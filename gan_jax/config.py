@@ -51,6 +51,8 @@ def base() -> ml_collections.ConfigDict:
   c.data = ml_collections.ConfigDict()
   c.data.name = 'ring8'
   c.data.data_dir = ''  # TFDS data_dir for image datasets; '' = TFDS default.
+  c.data.image_size = 0  # Images are resized to this (0: as stored).
+  c.data.channels = 0  # ... and adapted to this many channels (0: as stored).
 
   c.model = ml_collections.ConfigDict()
   c.model.generator = 'mlp'
@@ -109,7 +111,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   try:
     tricks.from_config(config.tricks, config.trick_args, config.loss,
                        losses.get(config.loss))
-    dataset = data.get(config.data.name)
+    dataset = data.from_config(config.data)
     generator = models.build_generator(
         config.model.generator, config.model.generator_args,
         dataset.sample_shape)

@@ -33,5 +33,9 @@ class MetricWriter:
     for name, value in scalars.items():
       self._tensorboard.add_scalar(name, value, step)
 
+  def write_image(self, step: int, name: str, image) -> None:
+    """A uint8 ``[H, W, 3]`` image to TensorBoard."""
+    self._tensorboard.add_image(name, image, step, dataformats='HWC')
+
   def close(self) -> None:
     self._tensorboard.close()

@@ -84,7 +84,7 @@ class Gan(NamedTuple):
   tricks: tricks_lib.Trick
   g_optimizer: optax.GradientTransformation
   d_optimizer: optax.GradientTransformation
-  dataset: data.GaussianMixture
+  dataset: data.Dataset
   batch_size: int
   n_critic: int
   latent_dim: int
@@ -92,7 +92,7 @@ class Gan(NamedTuple):
 
 def build(config: ml_collections.ConfigDict) -> Gan:
   """Builds the static parts of the experiment described by ``config``."""
-  dataset = data.get(config.data.name)
+  dataset = data.from_config(config.data)
   loss = losses.get(config.loss)
   return Gan(
       generator=models.build_generator(config.model.generator,
@@ -254,8 +254,13 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, jax.Array],
                    'generator_update_norm': optax.tree.norm(updates)}
 
   def train_step(state: TrainState, batch: jax.Array):
-    state, critic_metrics = jax.lax.scan(
-        critic_update, state, (batch, jnp.arange(gan.n_critic)))
+    # A Python loop, not lax.scan: XLA:CPU runs convolutions inside a while
+    # loop about ten times slower than outside one, and n_critic is small.
+    critic_metrics = []
+    for index in range(gan.n_critic):
+      state, metrics = critic_update(state, (batch[index], index))
+      critic_metrics.append(metrics)
+    critic_metrics = jax.tree.map(lambda *m: jnp.stack(m), *critic_metrics)
     state, generator_metrics = generator_update(state, batch[-1])
     state = state.replace(step=state.step + 1)
     critic_metrics = jax.tree.map(jnp.mean, critic_metrics)
@@ -272,21 +277,35 @@ def sample_real_batch(gan: Gan, state: TrainState) -> jax.Array:
 
 
 def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
-    [TrainState], tuple[TrainState, Metrics]]:
+    ..., tuple[TrainState, Metrics]]:
   """``num_steps`` train steps in one function (lax.scan), for one jit call.
 
-  Returns the new state and the metrics averaged over the fused steps.
+  For datasets sampled on device the function is ``state -> (state,
+  metrics)``; for host-fed (image) datasets it is ``(state, batches) ->
+  (state, metrics)`` with ``batches`` of shape ``[num_steps, n_critic,
+  batch_size, ...]``. Returns the new state and the metrics averaged over the
+  fused steps.
   """
   train_step = make_train_step(gan)
 
-  def body(state, _):
-    return train_step(state, sample_real_batch(gan, state))
-
-  def fused(state: TrainState):
-    state, metrics = jax.lax.scan(body, state, length=num_steps)
+  def average(state, metrics):
     return state, jax.tree.map(jnp.mean, metrics)
 
-  return fused
+  def scan(step, state, batches):
+    # One step is called directly: a one-trip while loop would still slow
+    # down convolutions on XLA:CPU (see train_step).
+    if num_steps == 1:
+      state, metrics = step(state, None if batches is None else batches[0])
+      return average(state, jax.tree.map(lambda m: m[None], metrics))
+    return average(*jax.lax.scan(step, state, batches, length=num_steps))
+
+  if data.is_on_device(gan.dataset):
+    def sampled_step(state, _):
+      return train_step(state, sample_real_batch(gan, state))
+
+    return lambda state: scan(sampled_step, state, None)
+
+  return lambda state, batches: scan(train_step, state, batches)
 
 
 def make_generate(gan: Gan) -> Callable[[TrainState, jax.Array, int, bool],
@@ -358,7 +377,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   state = jax.jit(functools.partial(init_state, gan))(state_key)
   checkpoints = checkpoint.Checkpointer(
       os.path.join(workdir, 'checkpoints'), config.keep_checkpoints)
-  state = checkpoints.restore_latest(state)
+  feeder = _HostBatches(gan, config.seed)
+  state, data_state = checkpoints.restore_latest(state, feeder.get_state())
+  feeder.set_state(data_state)
   start = int(state.step)
   if start:
     logging.info('resumed from the checkpoint of step %d', start)
@@ -378,12 +399,19 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
       results.update({prefix + k: v for k, v in
                       evaluation.evaluate(gan.dataset, samples).items()})
       if _is_due(step, config.sample_every, total):
-        real = np.asarray(gan.dataset.sample(eval_key,
-                                             config.eval.num_samples))
-        name = f'step_{step:08d}{"_raw" if raw else ""}.png'
-        plotting.save_scatter(
-            os.path.join(workdir, 'samples', name), real, samples,
-            title=f'{config.data.name}, step {step}{" (raw)" if raw else ""}')
+        name = f'step_{step:08d}{"_raw" if raw else ""}'
+        path = os.path.join(workdir, 'samples', name + '.png')
+        if data.is_on_device(gan.dataset):
+          real = np.asarray(gan.dataset.sample(eval_key,
+                                               config.eval.num_samples))
+          plotting.save_scatter(
+              path, real, samples,
+              title=f'{config.data.name}, step {step}{" (raw)" if raw else ""}')
+        else:
+          # The same latent vectors every time: the grid shows progress.
+          grid = plotting.image_grid(samples[:64])
+          plotting.save_image(path, grid)
+          writer.write_image(step, 'samples' + ('_raw' if raw else ''), grid)
     return results
 
   periods = (config.log_every, config.sample_every, config.checkpoint_every,
@@ -393,7 +421,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   compile_start = time.perf_counter()
   for length in sorted(set(lengths)):
     compiled[length] = jax.jit(make_fused_steps(gan, length),
-                               donate_argnums=0).lower(state).compile()
+                               donate_argnums=0).lower(
+                                   state, *feeder.shapes(length)).compile()
   if compiled:
     logging.info('compiled %d train program(s) in %.1fs', len(compiled),
                  time.perf_counter() - compile_start)
@@ -401,7 +430,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   step, window_metrics, results = start, [], {}
   window_start, window_step = time.perf_counter(), start
   for length in lengths:
-    state, metrics = compiled[length](state)
+    state, metrics = compiled[length](state, *feeder.take(length))
     step += length
     window_metrics.append((length, metrics))
     if not any(_is_due(step, p, total) for p in periods):
@@ -412,8 +441,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
       elapsed = time.perf_counter() - window_start
       record = _average(window_metrics)
       record['steps_per_sec'] = (step - window_step) / elapsed
-      record.update(diagnose(state.critic, state.tricks,
-                             sample_real_batch(gan, state)[0]))
+      real = (sample_real_batch(gan, state) if data.is_on_device(gan.dataset)
+              else feeder.last)[0]
+      record.update(diagnose(state.critic, state.tricks, real))
       logging.info('step %d/%d | %s | %.0f steps/s | ETA %s', step, total,
                    ' '.join(f'{k} {v:.4g}' for k, v in sorted(record.items())
                             if k.endswith('_loss')),
@@ -428,7 +458,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
     if record:
       writer.write(step, record)
     if step < total and _is_due(step, config.checkpoint_every, total):
-      checkpoints.save(step, state)
+      checkpoints.save(step, state, feeder.get_state())
     window_start = time.perf_counter()
 
   if not lengths:  # A finished run, resumed: evaluate its final state again.
@@ -439,10 +469,56 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   logging.info('final evaluation at step %d: %s', total, results)
   if lengths:
     # Saved last, so a run whose final checkpoint exists has its eval written.
-    checkpoints.save(total, state)
+    checkpoints.save(total, state, feeder.get_state())
   checkpoints.close()
+  feeder.close()
   writer.close()
   return results
+
+
+class _HostBatches:
+  """Real batches from the host pipeline, for datasets not sampled on device.
+
+  ``take(n)`` stacks the next ``n · n_critic`` batches into the
+  ``[n, n_critic, batch_size, ...]`` array a fused call scans over; for
+  on-device datasets it gives no argument at all. The pipeline's position is
+  checkpointed with the train state, so a resumed run reads the next batch.
+  """
+
+  def __init__(self, gan: Gan, seed: int):
+    self._gan = gan
+    self._iterator = None
+    self.last = None
+    if not data.is_on_device(gan.dataset):
+      self._iterator = gan.dataset.batches(
+          gan.batch_size, seed, jax.process_index(), jax.process_count())
+
+  def shapes(self, num_steps: int) -> tuple[jax.ShapeDtypeStruct, ...]:
+    if self._iterator is None:
+      return ()
+    return (jax.ShapeDtypeStruct(
+        (num_steps, self._gan.n_critic, self._gan.batch_size,
+         *self._gan.dataset.sample_shape), jnp.float32),)
+
+  def take(self, num_steps: int) -> tuple[np.ndarray, ...]:
+    if self._iterator is None:
+      return ()
+    images = np.stack([next(self._iterator)['image']
+                       for _ in range(num_steps * self._gan.n_critic)])
+    batches = images.reshape(num_steps, self._gan.n_critic, *images.shape[1:])
+    self.last = batches[-1]
+    return (batches,)
+
+  def get_state(self) -> dict:
+    return {} if self._iterator is None else self._iterator.get_state()
+
+  def set_state(self, state: dict) -> None:
+    if self._iterator is not None and state:
+      self._iterator.set_state(state)
+
+  def close(self) -> None:
+    if self._iterator is not None:
+      self._iterator.close()
 
 
 def _average(window: list[tuple[int, Metrics]]) -> dict[str, float]:

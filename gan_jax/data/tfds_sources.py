@@ -22,6 +22,10 @@ class DatasetUnavailableError(ValueError):
   """A dataset is not prepared where it was looked for; the message says how."""
 
 
+class UnknownDatasetError(DatasetUnavailableError):
+  """The name is neither an embedded nor a TFDS dataset."""
+
+
 def resolve_data_dir(data_dir: str) -> str:
   """``''`` means TFDS's usual directory (``$TFDS_DATA_DIR`` or ~/tensorflow_datasets)."""
   return data_dir or os.environ.get('TFDS_DATA_DIR',
@@ -47,7 +51,7 @@ def builder(name: str, data_dir: str) -> tfds.core.DatasetBuilder:
   try:
     b = tfds.builder(name, data_dir=data_dir)
   except tfds.core.registered.DatasetNotFoundError as e:
-    raise DatasetUnavailableError(
+    raise UnknownDatasetError(
         f'unknown dataset {name!r}: not embedded ({", ".join(EMBEDDED)}) and '
         'not a TFDS dataset') from e
   if not b.is_prepared():

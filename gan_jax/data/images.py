@@ -1,0 +1,45 @@
+"""Image datasets as the train loop sees them: a shape and a batch iterator."""
+
+import dataclasses
+
+from gan_jax.data import pipeline
+from gan_jax.data import tfds_sources
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageDataset:
+  """A TFDS image dataset read through the grain pipeline.
+
+  Attributes:
+    name: the dataset's TFDS name (``digits``, ``stacked_digits``, ``mnist`` …).
+    data_dir: where it is prepared (``''``: TFDS's usual directory).
+    sample_shape: ``(height, width, channels)`` the experiment trains at; the
+      pipeline resizes and adapts channels to it.
+  """
+  name: str
+  data_dir: str
+  sample_shape: tuple[int, int, int]
+
+  def batches(self, batch_size: int, seed: int, process_index: int = 0,
+              process_count: int = 1):
+    """An endless, checkpointable iterator of ``{'image', 'label'}`` batches."""
+    return pipeline.image_batches(
+        tfds_sources.data_source(self.name, self.data_dir),
+        batch_size=batch_size, seed=seed, image_shape=self.sample_shape,
+        process_index=process_index, process_count=process_count)
+
+
+def image_dataset(name: str, data_dir: str, image_size: int,
+                  channels: int) -> ImageDataset:
+  """The dataset ``name`` at ``image_size``² × ``channels`` (0: as stored).
+
+  Prepares the embedded datasets on first use; raises
+  ``tfds_sources.DatasetUnavailableError`` for an official dataset that is not
+  prepared, before any training work.
+  """
+  stored = tfds_sources.builder(name, data_dir).info.features['image'].shape
+  height, width, native_channels = stored
+  size = image_size or height
+  return ImageDataset(name, data_dir,
+                      (size, size if image_size else width,
+                       channels or native_channels))

@@ -1,0 +1,62 @@
+"""Training on images: DCGAN on digits, sample grids, resume with the next batch."""
+
+import json
+import os
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+
+from gan_jax import config as config_lib
+from gan_jax import train
+
+
+@pytest.fixture(scope='module')
+def data_dir(tmp_path_factory):
+  return str(tmp_path_factory.mktemp('tfds'))
+
+
+def tiny_dcgan(data_dir, num_train_steps):
+  config = config_lib.base()
+  config.data.update(name='digits', data_dir=data_dir, image_size=8, channels=1)
+  config.model.generator = config.model.critic = 'dcgan'
+  config.model.latent_dim = 8
+  config.model.generator_args = dict(width=8, normalization='batch',
+                                     upsampling='auto')
+  config.model.critic_args = dict(width=8, normalization='batch',
+                                  minibatch_stddev=False,
+                                  minibatch_stddev_group=4)
+  config.batch_size = 16
+  config.optim.n_critic = 2
+  config.update(num_train_steps=num_train_steps, steps_per_call=1, log_every=2,
+                sample_every=2, eval_every=2, checkpoint_every=2)
+  config.eval.num_samples = 16
+  return config
+
+
+def final_params(workdir):
+  manager = ocp.CheckpointManager(os.path.join(workdir, 'checkpoints'))
+  restored = manager.restore(manager.latest_step(), args=ocp.args.Composite(
+      state=ocp.args.StandardRestore(), data=ocp.args.JsonRestore()))
+  manager.close()
+  return restored
+
+
+def test_dcgan_on_digits_writes_grids_and_resumes_on_the_next_batch(
+    data_dir, tmp_path):
+  config_lib.validate(tiny_dcgan(data_dir, 4))
+  straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
+  train.train_and_evaluate(tiny_dcgan(data_dir, 4), straight)
+  train.train_and_evaluate(tiny_dcgan(data_dir, 2), resumed)
+  train.train_and_evaluate(tiny_dcgan(data_dir, 4), resumed)
+
+  assert sorted(os.listdir(os.path.join(straight, 'samples'))) == [
+      'step_00000002.png', 'step_00000004.png']
+  with open(os.path.join(straight, 'eval.json')) as f:
+    assert json.load(f) == {'step': 4}
+  a, b = final_params(straight), final_params(resumed)
+  assert a.data == b.data and a.data['next_index'] == 4 * 2
+  for x, y in zip(jax.tree.leaves(a.state), jax.tree.leaves(b.state),
+                  strict=True):
+    np.testing.assert_array_equal(x, y)
