@@ -1,4 +1,6 @@
-r"""Trains a GAN: ``python experiments/train.py --config=configs/ring8.py --workdir=DIR``.
+r"""Trains a GAN: ``python experiments/train.py [--config=configs/X.py] --workdir=DIR``.
+
+Without ``--config`` it trains the default job, ``configs/dcgan_digits.py``.
 
 Any config value can be overridden, e.g. ``--config.optim.d_lr=1e-4``
 ``--config.tricks=spectral_norm``. Re-running with the same workdir resumes
@@ -6,6 +8,8 @@ from its latest checkpoint. A bad config value is reported in one line with
 exit status 2, before anything is written.
 """
 
+import functools
+import os
 import sys
 
 from absl import app
@@ -16,10 +20,13 @@ from gan_jax import config as config_lib
 from gan_jax import console
 from gan_jax import train
 
+_DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'configs', 'dcgan_digits.py')
 _CONFIG = config_flags.DEFINE_config_file(
-    'config', None, 'Path to a config file (configs/*.py).', lock_config=True)
+    'config', None, 'Path to a config file (configs/*.py); default: '
+    'configs/dcgan_digits.py.', lock_config=True)
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for all outputs.')
-flags.mark_flags_as_required(['config', 'workdir'])
+flags.mark_flags_as_required(['workdir'])
 
 
 def main(argv):
@@ -36,4 +43,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main, flags_parser=console.parse_flags_or_exit)
+  app.run(main, flags_parser=functools.partial(
+      console.parse_flags_or_exit, default_config=_DEFAULT_CONFIG))
