@@ -7,8 +7,13 @@ DCGAN (Radford et al. 2016) at 16×16×1: generator z(64) → 4×4×64 → 8×8�
 LeakyReLU(0.2); non-saturating loss, Adam(2e-4, b1 0.5) for both players,
 batch 64.
 
-Command:
+Command (``--config`` may be left out: this is the default):
   python experiments/train.py --config=configs/dcgan_digits.py --workdir=/tmp/dcgan_digits
+
+Expected (2-core CPU): 20-28 steps/s, 5,000 steps in about 4 minutes; the
+final grid shows clearly recognisable digits (docs/dcgan_digits_step5000.png).
+``eval.json`` holds no image metric yet (FID and friends come with the
+evaluation suite).
 """
 
 from gan_jax import config as config_lib

@@ -92,3 +92,13 @@ def test_bad_config_value_is_one_line_exit_2_nothing_written(tmp_path, flag,
   lines = result.stderr.strip().splitlines()
   assert len(lines) == 1 and lines[0].startswith(message), result.stderr
   assert not workdir.exists()
+
+
+def test_default_config_is_dcgan_digits_and_reports_bad_keys(tmp_path):
+  result = subprocess.run(
+      [sys.executable, 'experiments/train.py', f'--workdir={tmp_path / "run"}',
+       '--config.optim.lrr=3'], cwd=REPO, capture_output=True, text=True,
+      timeout=120)
+  assert result.returncode == 2
+  assert result.stderr.startswith("error: unknown config key 'optim.lrr'")
+  assert not (tmp_path / 'run').exists()
