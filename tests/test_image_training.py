@@ -43,6 +43,7 @@ def final_params(workdir):
   return restored
 
 
+@pytest.mark.slow
 def test_dcgan_on_digits_writes_grids_and_resumes_on_the_next_batch(
     data_dir, tmp_path):
   config_lib.validate(tiny_dcgan(data_dir, 4))

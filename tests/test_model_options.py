@@ -78,6 +78,7 @@ def test_generator_dropout_stays_on_at_sampling_time():
     ('critic_args', dict(minibatch_discrimination=8)),
     ('critic_args', dict(minibatch_stddev=True)),
 ])
+@pytest.mark.slow
 def test_each_option_trains_with_finite_metrics(model, args):
   config = tiny_config()
   config.model[model].update(args)

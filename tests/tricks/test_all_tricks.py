@@ -11,6 +11,7 @@ from gan_jax import tricks
 from tests.helpers import assert_trees_close, init_state, run_steps, tiny_config
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', sorted(tricks.TRICKS))
 def test_every_trick_trains_with_finite_metrics(name):
   loss = 'wasserstein' if name == 'weight_clipping' else 'non_saturating'
@@ -28,6 +29,7 @@ def test_chain_order_is_the_config_order():
       'tuple', 'SpectralNormState', 'GeneratorEmaState']
 
 
+@pytest.mark.slow
 def test_trick_states_round_trip_through_a_checkpoint(tmp_path):
   config = tiny_config(tricks=','.join(sorted(tricks.TRICKS)),
                        loss='least_squares')

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from gan_jax import train
 from gan_jax import tricks
@@ -82,6 +83,7 @@ def test_state_advances_once_per_critic_update_not_in_generator_updates():
     np.testing.assert_allclose(u, expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_training_with_spectral_norm_keeps_the_critic_near_1_lipschitz():
   from gan_jax import diagnostics  # pylint: disable=g-import-not-at-top
   results = {}
