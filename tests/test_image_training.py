@@ -1,5 +1,6 @@
 """Training on images: DCGAN on digits, sample grids, resume with the next batch."""
 
+import importlib.util
 import json
 import os
 
@@ -11,6 +12,8 @@ import pytest
 from gan_jax import config as config_lib
 from gan_jax import train
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 @pytest.fixture(scope='module')
 def data_dir(tmp_path_factory):
@@ -18,19 +21,19 @@ def data_dir(tmp_path_factory):
 
 
 def tiny_dcgan(data_dir, num_train_steps):
-  config = config_lib.base()
-  config.data.update(name='digits', data_dir=data_dir, image_size=8, channels=1)
-  config.model.generator = config.model.critic = 'dcgan'
+  """The shipped default config, shrunk: 8×8 digits, width 8, batch 16."""
+  spec = importlib.util.spec_from_file_location(
+      'dcgan_digits', os.path.join(REPO, 'configs', 'dcgan_digits.py'))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config()
+  config.data.update(data_dir=data_dir, image_size=8)
   config.model.latent_dim = 8
-  config.model.generator_args = dict(width=8, normalization='batch',
-                                     upsampling='auto')
-  config.model.critic_args = dict(width=8, normalization='batch',
-                                  minibatch_stddev=False,
-                                  minibatch_stddev_group=4)
+  config.model.generator_args.width = config.model.critic_args.width = 8
   config.batch_size = 16
   config.optim.n_critic = 2
-  config.update(num_train_steps=num_train_steps, steps_per_call=1, log_every=2,
-                sample_every=2, eval_every=2, checkpoint_every=2)
+  config.update(num_train_steps=num_train_steps, log_every=2, sample_every=2,
+                eval_every=2, checkpoint_every=2)
   config.eval.num_samples = 16
   return config
 
