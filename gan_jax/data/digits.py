@@ -30,18 +30,24 @@ def _digit_images() -> tuple[np.ndarray, np.ndarray]:
   return images, digits.target.astype(np.int64)
 
 
-class Digits(tfds.core.GeneratorBasedBuilder):
-  """The 1,797 8×8 handwritten digits shipped with scikit-learn."""
+class _DigitsBuilder(tfds.core.GeneratorBasedBuilder):
+  """What both builders share: uint8 images, a class label, no download.
 
-  VERSION = tfds.core.Version('1.0.0')
-  RELEASE_NOTES = {'1.0.0': 'From sklearn.datasets.load_digits, 0..16 -> 0..255.'}
+  Abstract (no ``_generate_examples``), so TFDS does not register it.
+  """
+
+  IMAGE_SHAPE: tuple[int, int, int]
+  NUM_CLASSES: int
+  EXTRA_FEATURES: dict = {}
 
   def _info(self) -> tfds.core.DatasetInfo:
     return tfds.core.DatasetInfo(
         builder=self,
         features=tfds.features.FeaturesDict({
-            'image': tfds.features.Tensor(shape=(8, 8, 1), dtype=np.uint8),
-            'label': tfds.features.ClassLabel(num_classes=10),
+            'image': tfds.features.Tensor(shape=self.IMAGE_SHAPE,
+                                          dtype=np.uint8),
+            'label': tfds.features.ClassLabel(num_classes=self.NUM_CLASSES),
+            **self.EXTRA_FEATURES,
         }),
         supervised_keys=('image', 'label'),
         citation=_CITATION)
@@ -50,33 +56,30 @@ class Digits(tfds.core.GeneratorBasedBuilder):
     del dl_manager  # Nothing to download.
     return {'train': self._generate_examples()}
 
+
+class Digits(_DigitsBuilder):
+  """The 1,797 8×8 handwritten digits shipped with scikit-learn."""
+
+  VERSION = tfds.core.Version('1.0.0')
+  RELEASE_NOTES = {'1.0.0': 'From sklearn.datasets.load_digits, 0..16 -> 0..255.'}
+  IMAGE_SHAPE = (8, 8, 1)
+  NUM_CLASSES = 10
+
   def _generate_examples(self):
     images, labels = _digit_images()
     for index, (image, label) in enumerate(zip(images, labels)):
       yield index, {'image': image, 'label': int(label)}
 
 
-class StackedDigits(tfds.core.GeneratorBasedBuilder):
+class StackedDigits(_DigitsBuilder):
   """Triples of digits stacked as RGB channels: 1,000 modes."""
 
   VERSION = tfds.core.Version('1.0.0')
   RELEASE_NOTES = {'1.0.0': '60,000 triples drawn with numpy seed 0.'}
   NUM_EXAMPLES = 60_000
-
-  def _info(self) -> tfds.core.DatasetInfo:
-    return tfds.core.DatasetInfo(
-        builder=self,
-        features=tfds.features.FeaturesDict({
-            'image': tfds.features.Tensor(shape=(8, 8, 3), dtype=np.uint8),
-            'label': tfds.features.ClassLabel(num_classes=1000),
-            'digits': tfds.features.Tensor(shape=(3,), dtype=np.int64),
-        }),
-        supervised_keys=('image', 'label'),
-        citation=_CITATION)
-
-  def _split_generators(self, dl_manager):
-    del dl_manager
-    return {'train': self._generate_examples()}
+  IMAGE_SHAPE = (8, 8, 3)
+  NUM_CLASSES = 1000
+  EXTRA_FEATURES = {'digits': tfds.features.Tensor(shape=(3,), dtype=np.int64)}
 
   def _generate_examples(self):
     images, labels = _digit_images()
