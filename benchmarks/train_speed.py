@@ -6,11 +6,17 @@ r"""Train-step throughput by steps fused per call and by trick.
   python benchmarks/train_speed.py --config=configs/ring8.py \
       --steps_per_call=100 --tricks=all
 
+  python benchmarks/train_speed.py --config=configs/sngan_resnet_cifar10.py \
+      --config.data.name=digits --steps_per_call=1 --num_steps=5 --repeats=3
+
 For each (steps_per_call, tricks) pair: builds the experiment, compiles the
 fused train function once (timed on its own) and warms up; then times
 ``--repeats`` rounds of ``--num_steps`` steps, the cases interleaved in each
 round, and reports each case's median steps/s and the ratio of its step time
-to the no-trick step time at the same steps_per_call. Prints one
+to the no-trick step time at the same steps_per_call. For image datasets
+the train step runs on one fixed batch from the input pipeline (the step's
+compute alone), and ``input_steps_per_sec`` says how many steps' worth of
+batches the host pipeline prepares per second on its own. Prints one
 JSON line per case and, with ``--out``, writes them all to a JSON file.
 ``--tricks`` takes trick names, ``none`` (no trick) and ``all`` (every trick
 alone); ``a+b`` is a chain. weight_clipping and gradient_penalty run with the
@@ -46,13 +52,15 @@ _WASSERSTEIN_TRICKS = ('weight_clipping', 'gradient_penalty')
 class _Case:
   """One compiled fused train function and the state it runs on."""
 
-  def __init__(self, gan, steps_per_call: int):
+  def __init__(self, gan, steps_per_call: int, batches: tuple):
     self.steps_per_call = steps_per_call
+    self.batches = batches  # () for datasets sampled on device.
     self.state = jax.jit(functools.partial(train.init_state, gan))(
         jax.random.PRNGKey(0))
     start = time.perf_counter()
     self.fused = jax.jit(train.make_fused_steps(gan, steps_per_call),
-                         donate_argnums=0).lower(self.state).compile()
+                         donate_argnums=0).lower(self.state,
+                                                 *batches).compile()
     self.compile_seconds = time.perf_counter() - start
     self.rates = []
     self.time(self.steps_per_call)  # Warm-up, not recorded.
@@ -62,7 +70,7 @@ class _Case:
     calls = max(1, num_steps // self.steps_per_call)
     start = time.perf_counter()
     for _ in range(calls):
-      self.state, metrics = self.fused(self.state)
+      self.state, metrics = self.fused(self.state, *self.batches)
     jax.block_until_ready((self.state, metrics))
     self.rates.append(calls * self.steps_per_call
                       / (time.perf_counter() - start))
@@ -75,21 +83,35 @@ def _chains(requested: list[str]) -> list[str]:
   return list(dict.fromkeys(chains))
 
 
+def _input_steps_per_sec(feeder: train.HostBatches, num_steps: int) -> float:
+  """Steps' worth of batches the host pipeline prepares per second."""
+  feeder.take(1)  # Warm-up: fills the prefetch buffer.
+  start = time.perf_counter()
+  for _ in range(num_steps):
+    feeder.take(1)
+  return num_steps / (time.perf_counter() - start)
+
+
 def main(argv):
   del argv
   base = _CONFIG.value
   print(f'{base.data.name}, batch {base.batch_size}, n_critic '
         f'{base.optim.n_critic}, device {jax.devices()[0].device_kind}, '
         f'jax {jax.__version__}')
-  cases = {}
+  cases, input_rate = {}, None
+  feeder = train.HostBatches(train.build(base), base.seed)
+  if feeder.shapes(1):
+    input_rate = _input_steps_per_sec(feeder, _NUM_STEPS.value)
   for steps_per_call in map(int, _STEPS_PER_CALL.value):
+    batches = feeder.take(steps_per_call)
     for chain in _chains(_TRICKS.value):
       config = base.copy_and_resolve_references()
       config.tricks = '' if chain == 'none' else chain.replace('+', ',')
       if any(t in chain.split('+') for t in _WASSERSTEIN_TRICKS):
         config.loss = 'wasserstein'
-      cases[(steps_per_call, chain, config.loss)] = _Case(train.build(config),
-                                                          steps_per_call)
+      cases[(steps_per_call, chain, config.loss)] = _Case(
+          train.build(config), steps_per_call, batches)
+  feeder.close()
   # Repetitions interleave the cases, so drifts in machine speed hit all alike.
   for _ in range(_REPEATS.value):
     for case in cases.values():
@@ -99,6 +121,8 @@ def main(argv):
     result = {'steps_per_call': steps_per_call, 'tricks': chain, 'loss': loss,
               'steps_per_sec': statistics.median(case.rates),
               'compile_seconds': case.compile_seconds}
+    if input_rate:
+      result['input_steps_per_sec'] = input_rate
     baseline = cases.get((steps_per_call, 'none', base.loss))
     if baseline:
       result['step_time_vs_none'] = (statistics.median(baseline.rates)

@@ -28,7 +28,7 @@ def get_config():
   config.model.critic = 'dcgan'
   config.model.latent_dim = 64
   config.model.generator_args = dict(width=32, normalization='batch',
-                                     upsampling='auto')
+                                     upsampling='transposed')
   config.model.critic_args = dict(width=32, normalization='batch',
                                   minibatch_stddev=False,
                                   minibatch_stddev_group=4)

@@ -7,6 +7,9 @@ config before any work and raises :class:`ConfigError` with one line naming
 the bad value and what is allowed.
 """
 
+import importlib.util
+import os
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -58,6 +61,9 @@ def base() -> ml_collections.ConfigDict:
   c.model.generator = 'mlp'
   c.model.critic = 'mlp'
   c.model.latent_dim = 256
+  # Class-conditional G and D (conditional batch norm, projection critic;
+  # Miyato & Koyama 2018), on the dataset's labels. dcgan and sngan_* only.
+  c.model.conditional = False
   # Constructor arguments, with every option of the model and its default.
   c.model.generator_args = ml_collections.ConfigDict(
       models.default_args('generator', 'mlp'))
@@ -73,6 +79,39 @@ def base() -> ml_collections.ConfigDict:
   c.eval_every = 5_000
   c.keep_checkpoints = 3
   return c
+
+
+def load(path: str, relative_to: str = '') -> ml_collections.ConfigDict:
+  """The config of the config file ``path`` (its ``get_config()``).
+
+  A relative ``path`` is taken relative to the directory of the file
+  ``relative_to`` if given, so one config file can build on another:
+  ``config_lib.load('dcgan_digits.py', relative_to=__file__)``.
+  """
+  if relative_to and not os.path.isabs(path):
+    path = os.path.join(os.path.dirname(os.path.abspath(relative_to)), path)
+  if not os.path.isfile(path):
+    raise ConfigError(f'config file {path!r} does not exist')
+  name = 'gan_jax_config_' + os.path.splitext(os.path.basename(path))[0]
+  spec = importlib.util.spec_from_file_location(name, path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config()
+
+
+def conditioning_classes(config: ml_collections.ConfigDict,
+                         dataset: data.Dataset) -> int:
+  """The classes a conditional experiment conditions on; 0 if unconditional.
+
+  Raises:
+    ValueError: ``config.model.conditional`` on a dataset without labels.
+  """
+  if not config.model.conditional:
+    return 0
+  if not dataset.num_classes:
+    raise ValueError('config.model.conditional=True needs class labels; '
+                     f'dataset {config.data.name!r} has none')
+  return dataset.num_classes
 
 
 _POSITIVE_INTS = ('batch_size', 'num_train_steps', 'steps_per_call',
@@ -112,15 +151,18 @@ def validate(config: ml_collections.ConfigDict) -> None:
     tricks.from_config(config.tricks, config.trick_args, config.loss,
                        losses.get(config.loss))
     dataset = data.from_config(config.data)
+    classes = conditioning_classes(config, dataset)
     generator = models.build_generator(
         config.model.generator, config.model.generator_args,
-        dataset.sample_shape)
-    critic = models.build_critic(config.model.critic, config.model.critic_args)
+        dataset.sample_shape, classes)
+    critic = models.build_critic(config.model.critic, config.model.critic_args,
+                                 classes)
     # Abstract initialisation: finds bad activations and shapes, costs nothing.
     key = jax.ShapeDtypeStruct((2,), jnp.uint32)
     z = jax.ShapeDtypeStruct((2, config.model.latent_dim), jnp.float32)
     x = jax.ShapeDtypeStruct((2, *dataset.sample_shape), jnp.float32)
-    jax.eval_shape(generator.init, key, z)
-    jax.eval_shape(critic.init, key, x)
+    labels = (jax.ShapeDtypeStruct((2,), jnp.int32),) if classes else ()
+    jax.eval_shape(generator.init, key, z, *labels)
+    jax.eval_shape(critic.init, key, x, *labels)
   except (ValueError, TypeError) as e:
     raise ConfigError(str(e)) from e

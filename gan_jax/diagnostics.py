@@ -20,22 +20,26 @@ from gan_jax.tricks import power_iteration
 
 
 def make_diagnose(critic, tricks: tricks_base.Trick) -> Callable[..., dict]:
-  """``(critic_player, trick_state, real_batch) -> dict`` of floats."""
+  """``(critic_player, trick_state, real, labels) -> dict`` of floats.
+
+  ``labels`` are the real batch's labels for a conditional critic, else None.
+  """
 
   @jax.jit
-  def on_device(critic_player, trick_state, real):
+  def on_device(critic_player, trick_state, real, labels):
     used, _ = tricks.critic_params(critic_player.params, trick_state)
     apply = lambda x: models.apply(critic, used, critic_player.model_state, x,
-                                   train=False)[0]
+                                   train=False, labels=labels)[0]
     norms = critic_gradients.per_sample_norms(
         critic_gradients.input_gradients(apply, real))
     matrices = [power_iteration.as_matrix(p) for p in jax.tree.leaves(used)
                 if power_iteration.is_weight_matrix(p)]
     return norms.mean(), matrices
 
-  def diagnose(critic_player, trick_state, real) -> dict[str, float]:
+  def diagnose(critic_player, trick_state, real,
+               labels=None) -> dict[str, float]:
     grad_norm, matrices = jax.device_get(on_device(critic_player, trick_state,
-                                                   real))
+                                                   real, labels))
     sigma_max = max(float(np.linalg.svd(m, compute_uv=False)[0])
                     for m in matrices)
     return {'critic_sigma_max': sigma_max,

@@ -27,6 +27,7 @@ import numpy as np
 import optax
 
 from gan_jax import checkpoint
+from gan_jax import config as config_lib
 from gan_jax import data
 from gan_jax import diagnostics
 from gan_jax import evaluation
@@ -88,17 +89,20 @@ class Gan(NamedTuple):
   batch_size: int
   n_critic: int
   latent_dim: int
+  num_classes: int  # > 0: both players are conditioned on class labels.
 
 
 def build(config: ml_collections.ConfigDict) -> Gan:
   """Builds the static parts of the experiment described by ``config``."""
   dataset = data.from_config(config.data)
   loss = losses.get(config.loss)
+  classes = config_lib.conditioning_classes(config, dataset)
   return Gan(
       generator=models.build_generator(config.model.generator,
                                        config.model.generator_args,
-                                       dataset.sample_shape),
-      critic=models.build_critic(config.model.critic, config.model.critic_args),
+                                       dataset.sample_shape, classes),
+      critic=models.build_critic(config.model.critic, config.model.critic_args,
+                                 classes),
       loss=loss,
       tricks=tricks_lib.from_config(config.tricks, config.trick_args,
                                     config.loss, loss),
@@ -111,6 +115,7 @@ def build(config: ml_collections.ConfigDict) -> Gan:
       batch_size=config.batch_size,
       n_critic=config.optim.n_critic,
       latent_dim=config.model.latent_dim,
+      num_classes=classes,
   )
 
 
@@ -125,10 +130,12 @@ def init_state(gan: Gan, rng: jax.Array) -> TrainState:
   g_key, d_key = jax.random.split(init_key)
   z = jnp.zeros((1, gan.latent_dim), jnp.float32)
   x = jnp.zeros((1, *gan.dataset.sample_shape), jnp.float32)
+  labels = (jnp.zeros((1,), jnp.int32),) if gan.num_classes else ()
   g_params, g_model_state = _split_variables(
-      gan.generator.init({'params': g_key, 'dropout': g_key}, z, train=False))
+      gan.generator.init({'params': g_key, 'dropout': g_key}, z, *labels,
+                         train=False))
   d_params, d_model_state = _split_variables(
-      gan.critic.init(d_key, x, train=False))
+      gan.critic.init(d_key, x, *labels, train=False))
   return TrainState(
       step=jnp.zeros((), jnp.int32),
       rng=train_key,
@@ -151,52 +158,65 @@ def _prefixed(prefix: str, terms: dict[str, jax.Array]) -> Metrics:
   return {f'{prefix}/{name}': value for name, value in terms.items()}
 
 
-def make_train_step(gan: Gan) -> Callable[[TrainState, jax.Array],
+def make_train_step(gan: Gan) -> Callable[[TrainState, data.Batch],
                                           tuple[TrainState, Metrics]]:
   """The pure train step ``(state, batch) -> (state, metrics)``.
 
-  ``batch`` holds ``[n_critic, batch_size, *sample_shape]`` real samples: one
-  slice per critic update; the generator update sees the last one (feature
-  matching compares against it).
+  ``batch`` is a :class:`data.Batch` of ``[n_critic, batch_size, ...]`` real
+  samples and labels: one slice per critic update; the generator update sees
+  the last one (feature matching compares against it).
+
+  A conditional experiment generates each fake with the label of the real
+  example at the same position, so real and fake batches have the same
+  classes and the critic sees one label per position (penalties on
+  interpolates between real and fake stay well defined). The generator thus
+  learns every class in proportion to the data.
   """
   tricks = gan.tricks
 
-  def generate(g: Player, key, train: bool):
+  def condition(labels):
+    return labels if gan.num_classes else None
+
+  def generate(g: Player, key, labels, train: bool):
     z_key, dropout_key = jax.random.split(key)
     z = jax.random.normal(z_key, (gan.batch_size, gan.latent_dim))
     return models.apply(gan.generator, g.params, g.model_state, z, train,
-                        rngs={'dropout': dropout_key})
+                        rngs={'dropout': dropout_key},
+                        labels=condition(labels))
 
   def critic_view(state: TrainState, d_params, trick_state, real, fake,
-                  info: tricks_lib.StepInfo, g_params):
+                  labels, info: tricks_lib.StepInfo, g_params):
     """Applies the parameter and input hooks and the critic to real and fake."""
     used_params, trick_state = tricks.critic_params(d_params, trick_state)
     real, fake = tricks.critic_inputs(real, fake, trick_state, info)
     d_model_state = state.critic.model_state
+    labels = condition(labels)
 
     def apply(x):
       return models.apply(gan.critic, used_params, d_model_state, x,
-                          train=True)[0]
+                          train=True, labels=labels)[0]
 
     real_out, d_model_state = models.apply(gan.critic, used_params,
-                                           d_model_state, real, train=True)
+                                           d_model_state, real, train=True,
+                                           labels=labels)
     fake_out, d_model_state = models.apply(gan.critic, used_params,
-                                           d_model_state, fake, train=True)
+                                           d_model_state, fake, train=True,
+                                           labels=labels)
     view = tricks_lib.CriticView(apply, real, fake, real_out, fake_out,
                                  tricks_lib.Params(g_params, d_params))
     return view, trick_state, d_model_state
 
-  def critic_update(state: TrainState, inputs):
-    real, index = inputs
+  def critic_update(state: TrainState, real: data.Batch, index: int):
     key = jax.random.fold_in(_step_key(state, _CRITIC_STREAM), index)
     z_key, trick_key = jax.random.split(key)
     info = tricks_lib.StepInfo(state.step, trick_key)
-    fake, g_model_state = generate(state.generator, z_key, train=True)
+    fake, g_model_state = generate(state.generator, z_key, real.labels,
+                                   train=True)
     fake = jax.lax.stop_gradient(fake)
 
     def loss_fn(d_params):
       view, trick_state, d_model_state = critic_view(
-          state, d_params, state.tricks, real, fake, info,
+          state, d_params, state.tricks, real.images, fake, real.labels, info,
           state.generator.params)
       target = tricks.real_target(jnp.ones((), jnp.float32), trick_state, info)
       terms = {'adversarial': gan.loss.critic(view.real_out.logits,
@@ -224,17 +244,17 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, jax.Array],
                'critic_update_norm': optax.tree.norm(updates)}
     return state, metrics
 
-  def generator_update(state: TrainState, real):
+  def generator_update(state: TrainState, real: data.Batch):
     z_key, trick_key = jax.random.split(_step_key(state, _GENERATOR_STREAM))
     info = tricks_lib.StepInfo(state.step, trick_key)
 
     def loss_fn(g_params):
       fake, g_model_state = generate(state.generator.replace(params=g_params),
-                                     z_key, train=True)
+                                     z_key, real.labels, train=True)
       # The critic's updated state (power iterations, batch statistics) is
       # dropped here: it advances in critic updates only.
-      view, _, _ = critic_view(state, state.critic.params, state.tricks, real,
-                               fake, info, g_params)
+      view, _, _ = critic_view(state, state.critic.params, state.tricks,
+                               real.images, fake, real.labels, info, g_params)
       terms = {'adversarial': gan.loss.generator(view.fake_out.logits)}
       terms = tricks.generator_loss(terms, view, state.tricks, info)
       return _sum_terms(terms), (terms, g_model_state)
@@ -253,15 +273,17 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, jax.Array],
                    'generator_param_norm': optax.tree.norm(g_params),
                    'generator_update_norm': optax.tree.norm(updates)}
 
-  def train_step(state: TrainState, batch: jax.Array):
+  def train_step(state: TrainState, batch: data.Batch):
     # A Python loop, not lax.scan: XLA:CPU runs convolutions inside a while
     # loop about ten times slower than outside one, and n_critic is small.
     critic_metrics = []
     for index in range(gan.n_critic):
-      state, metrics = critic_update(state, (batch[index], index))
+      state, metrics = critic_update(
+          state, jax.tree.map(lambda x, i=index: x[i], batch), index)
       critic_metrics.append(metrics)
     critic_metrics = jax.tree.map(lambda *m: jnp.stack(m), *critic_metrics)
-    state, generator_metrics = generator_update(state, batch[-1])
+    state, generator_metrics = generator_update(
+        state, jax.tree.map(lambda x: x[-1], batch))
     state = state.replace(step=state.step + 1)
     critic_metrics = jax.tree.map(jnp.mean, critic_metrics)
     return state, {**critic_metrics, **generator_metrics}
@@ -269,11 +291,12 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, jax.Array],
   return train_step
 
 
-def sample_real_batch(gan: Gan, state: TrainState) -> jax.Array:
+def sample_real_batch(gan: Gan, state: TrainState) -> data.Batch:
   """The step's ``[n_critic, batch_size, ...]`` real batch, drawn on device."""
-  flat = gan.dataset.sample(_step_key(state, _DATA_STREAM),
-                            gan.n_critic * gan.batch_size)
-  return flat.reshape(gan.n_critic, gan.batch_size, *flat.shape[1:])
+  flat = gan.dataset.sample_batch(_step_key(state, _DATA_STREAM),
+                                  gan.n_critic * gan.batch_size)
+  return jax.tree.map(
+      lambda x: x.reshape(gan.n_critic, gan.batch_size, *x.shape[1:]), flat)
 
 
 def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
@@ -282,8 +305,8 @@ def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
 
   For datasets sampled on device the function is ``state -> (state,
   metrics)``; for host-fed (image) datasets it is ``(state, batches) ->
-  (state, metrics)`` with ``batches`` of shape ``[num_steps, n_critic,
-  batch_size, ...]``. Returns the new state and the metrics averaged over the
+  (state, metrics)`` with ``batches`` a :class:`data.Batch` of
+  ``[num_steps, n_critic, batch_size, ...]`` arrays. Returns the new state and the metrics averaged over the
   fused steps.
   """
   train_step = make_train_step(gan)
@@ -295,7 +318,8 @@ def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
     # One step is called directly: a one-trip while loop would still slow
     # down convolutions on XLA:CPU (see train_step).
     if num_steps == 1:
-      state, metrics = step(state, None if batches is None else batches[0])
+      state, metrics = step(state, None if batches is None else
+                            jax.tree.map(lambda x: x[0], batches))
       return average(state, jax.tree.map(lambda m: m[None], metrics))
     return average(*jax.lax.scan(step, state, batches, length=num_steps))
 
@@ -308,26 +332,41 @@ def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
   return lambda state, batches: scan(train_step, state, batches)
 
 
-def make_generate(gan: Gan) -> Callable[[TrainState, jax.Array, int, bool],
-                                       jax.Array]:
-  """``(state, key, num_samples, raw) -> samples`` in eval mode, jitted.
+def make_generate(gan: Gan) -> Callable[..., jax.Array]:
+  """``(state, key, num_samples, raw, labels=None) -> samples``, jitted.
 
-  Uses the parameters the tricks choose for evaluation (e.g. the EMA copy),
-  or the raw generator parameters when ``raw`` is true.
+  In eval mode, with the parameters the tricks choose for evaluation (e.g.
+  the EMA copy), or the raw generator parameters when ``raw`` is true. A
+  conditional generator makes ``labels`` (``[num_samples]`` ints); by default
+  every class in turn, ``i % num_classes`` for sample ``i``.
   """
 
   @functools.partial(jax.jit, static_argnums=(2, 3))
   def generate(state: TrainState, key: jax.Array, num_samples: int,
-               raw: bool = False):
+               raw: bool = False, labels: jax.Array | None = None):
     params = state.generator.params
     if not raw:
       params = gan.tricks.generator_for_eval(params, state.tricks)
+    if gan.num_classes and labels is None:
+      labels = jnp.arange(num_samples, dtype=jnp.int32) % gan.num_classes
     z_key, dropout_key = jax.random.split(key)
     z = jax.random.normal(z_key, (num_samples, gan.latent_dim))
     return models.apply(gan.generator, params, state.generator.model_state, z,
-                        train=False, rngs={'dropout': dropout_key})[0]
+                        train=False, rngs={'dropout': dropout_key},
+                        labels=labels if gan.num_classes else None)[0]
 
   return generate
+
+
+_GRID_COLUMNS = 8
+_GRID_MAX_ROWS = 10
+
+
+def grid_classes(num_classes: int) -> np.ndarray:
+  """The classes shown as rows of a conditional sample grid: all of them
+  up to 10, else 10 evenly spaced ones."""
+  rows = min(num_classes, _GRID_MAX_ROWS)
+  return np.round(np.linspace(0, num_classes - 1, rows)).astype(np.int32)
 
 
 def _chunk_lengths(start: int, total: int, steps_per_call: int,
@@ -377,7 +416,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   state = jax.jit(functools.partial(init_state, gan))(state_key)
   checkpoints = checkpoint.Checkpointer(
       os.path.join(workdir, 'checkpoints'), config.keep_checkpoints)
-  feeder = _HostBatches(gan, config.seed)
+  feeder = HostBatches(gan, config.seed)
   state, data_state = checkpoints.restore_latest(state, feeder.get_state())
   feeder.set_state(data_state)
   start = int(state.step)
@@ -409,7 +448,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
               title=f'{config.data.name}, step {step}{" (raw)" if raw else ""}')
         else:
           # The same latent vectors every time: the grid shows progress.
-          grid = plotting.image_grid(samples[:64])
+          if gan.num_classes:  # One row per class.
+            grid_labels = grid_classes(gan.num_classes).repeat(_GRID_COLUMNS)
+            shown = generate(state, eval_key, len(grid_labels), raw,
+                             jnp.asarray(grid_labels))
+          else:
+            shown = samples[:_GRID_COLUMNS ** 2]
+          grid = plotting.image_grid(np.asarray(shown), columns=_GRID_COLUMNS)
           plotting.save_image(path, grid)
           writer.write_image(step, 'samples' + ('_raw' if raw else ''), grid)
     return results
@@ -442,8 +487,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
       record = _average(window_metrics)
       record['steps_per_sec'] = (step - window_step) / elapsed
       real = (sample_real_batch(gan, state) if data.is_on_device(gan.dataset)
-              else feeder.last)[0]
-      record.update(diagnose(state.critic, state.tricks, real))
+              else feeder.last)
+      record.update(diagnose(state.critic, state.tricks, real.images[0],
+                             real.labels[0] if gan.num_classes else None))
       logging.info('step %d/%d | %s | %.0f steps/s | ETA %s', step, total,
                    ' '.join(f'{k} {v:.4g}' for k, v in sorted(record.items())
                             if k.endswith('_loss')),
@@ -476,12 +522,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   return results
 
 
-class _HostBatches:
+class HostBatches:
   """Real batches from the host pipeline, for datasets not sampled on device.
 
   ``take(n)`` stacks the next ``n · n_critic`` batches into the
-  ``[n, n_critic, batch_size, ...]`` array a fused call scans over; for
-  on-device datasets it gives no argument at all. The pipeline's position is
+  :class:`data.Batch` of ``[n, n_critic, batch_size, ...]`` arrays a fused
+  call scans over; for on-device datasets it gives no argument at all. The pipeline's position is
   checkpointed with the train state, so a resumed run reads the next batch.
   """
 
@@ -493,20 +539,25 @@ class _HostBatches:
       self._iterator = gan.dataset.batches(
           gan.batch_size, seed, jax.process_index(), jax.process_count())
 
-  def shapes(self, num_steps: int) -> tuple[jax.ShapeDtypeStruct, ...]:
+  def shapes(self, num_steps: int) -> tuple[data.Batch, ...]:
     if self._iterator is None:
       return ()
-    return (jax.ShapeDtypeStruct(
-        (num_steps, self._gan.n_critic, self._gan.batch_size,
-         *self._gan.dataset.sample_shape), jnp.float32),)
+    leading = (num_steps, self._gan.n_critic, self._gan.batch_size)
+    return (data.Batch(
+        jax.ShapeDtypeStruct((*leading, *self._gan.dataset.sample_shape),
+                             jnp.float32),
+        jax.ShapeDtypeStruct(leading, jnp.int32)),)
 
-  def take(self, num_steps: int) -> tuple[np.ndarray, ...]:
+  def take(self, num_steps: int) -> tuple[data.Batch, ...]:
     if self._iterator is None:
       return ()
-    images = np.stack([next(self._iterator)['image']
-                       for _ in range(num_steps * self._gan.n_critic)])
-    batches = images.reshape(num_steps, self._gan.n_critic, *images.shape[1:])
-    self.last = batches[-1]
+    records = [next(self._iterator)
+               for _ in range(num_steps * self._gan.n_critic)]
+    batches = data.Batch(
+        *(np.stack([r[key] for r in records]).reshape(
+            num_steps, self._gan.n_critic, *records[0][key].shape)
+          for key in ('image', 'label')))
+    self.last = jax.tree.map(lambda x: x[-1], batches)
     return (batches,)
 
   def get_state(self) -> dict:

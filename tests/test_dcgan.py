@@ -1,5 +1,7 @@
 """DCGAN models and the upsampling choices."""
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -10,17 +12,26 @@ from gan_jax import models
 from gan_jax.models import upsampling
 
 
-def test_subpixel_computes_exactly_the_transposed_convolution():
+@pytest.mark.parametrize('implementation', ['conv_transpose', 'subpixel'])
+def test_transposed_upsampling_is_flax_conv_transpose_either_way(
+    implementation):
+  """Both ways of computing the transposed mode give Flax's layer exactly."""
   x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 6, 3))
-  transposed = nn.ConvTranspose(4, (4, 4), strides=(2, 2), padding='SAME',
-                                use_bias=False)
-  kernel = transposed.init(jax.random.PRNGKey(1), x)['params']['kernel']
-  expected = transposed.apply({'params': {'kernel': kernel}}, x)
-  layer = upsampling.Upsample(4, 'subpixel', use_bias=False)
-  got = layer.apply({'params': {'Conv_0': {
-      'kernel': upsampling.subpixel_kernel_from_transposed(kernel)}}}, x)
+  transposed = nn.ConvTranspose(4, (4, 4), strides=(2, 2), padding='SAME')
+  params = transposed.init(jax.random.PRNGKey(1), x)['params']
+  params['bias'] = jax.random.normal(jax.random.PRNGKey(2), (4,))
+  expected = transposed.apply({'params': params}, x)
+  layer = upsampling.Upsample(4, 'transposed', implementation=implementation)
+  assert jax.tree.map(jnp.shape, layer.init(jax.random.PRNGKey(1), x)) == (
+      {'params': jax.tree.map(jnp.shape, params)})
+  got = layer.apply({'params': params}, x)
   assert got.shape == expected.shape == (2, 10, 12, 4)
   np.testing.assert_allclose(got, expected, atol=1e-5)
+  grad = lambda f: jax.grad(lambda p: jnp.sum(jnp.sin(f(p))))(params)
+  assert_close = functools.partial(np.testing.assert_allclose, atol=1e-4)
+  jax.tree.map(assert_close,
+               grad(lambda p: layer.apply({'params': p}, x)),
+               grad(lambda p: transposed.apply({'params': p}, x)))
 
 
 def test_depth_to_space_places_phases():
@@ -45,11 +56,15 @@ def test_shapes(mode, resolution):
   assert out.features.shape == (2, 4 * 4 * 8 * 2 ** (int(np.log2(resolution)) - 3))
 
 
-def test_auto_is_subpixel_on_cpu_and_bad_values_are_named():
-  assert upsampling.resolve('auto') == (
-      'subpixel' if jax.default_backend() == 'cpu' else 'transposed')
+def test_auto_implementation_per_backend_and_bad_values_are_named():
+  assert upsampling.resolve_implementation('auto') == (
+      'subpixel' if jax.default_backend() == 'cpu' else 'conv_transpose')
   with pytest.raises(ValueError, match="unknown upsampling 'bilinear'"):
-    upsampling.resolve('bilinear')
+    upsampling.check_mode('bilinear')
+  g = models.build_generator('dcgan', dict(upsampling='auto'), (8, 8, 1))
+  with pytest.raises(ValueError, match="unknown upsampling 'auto'; allowed: "
+                     'transposed, subpixel, nearest'):
+    g.init(jax.random.PRNGKey(0), jnp.ones((1, 4)))
   g = models.build_generator('dcgan', {}, (12, 12, 1))
   with pytest.raises(ValueError, match='DCGAN resolution 12 not supported'):
     g.init(jax.random.PRNGKey(0), jnp.ones((1, 4)))

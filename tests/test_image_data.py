@@ -2,6 +2,7 @@
 
 import importlib.util
 
+import jax
 import numpy as np
 import pytest
 from sklearn import datasets
@@ -135,8 +136,20 @@ def test_iterator_state_restores_the_next_batch(data_dir):
 
 
 def test_channel_adaptation():
-  rgb = np.stack([np.full((2, 2), v, np.uint8) for v in (0, 90, 255)], -1)
-  gray = pipeline.to_float_image(rgb, (2, 2, 1))
+  rgb = np.stack([np.full((1, 2, 2), v, np.uint8) for v in (0, 90, 255)], -1)
+  gray = pipeline.to_float_images(rgb, (2, 2, 1))
   np.testing.assert_allclose(gray, 115 / 127.5 - 1)
+  np.testing.assert_array_equal(
+      pipeline.to_float_images(rgb[..., :1], (2, 2, 3)),
+      np.full((1, 2, 2, 3), -1.0))
   with pytest.raises(ValueError, match='cannot adapt 3 channels to 2'):
-    pipeline.to_float_image(rgb, (2, 2, 2))
+    pipeline.to_float_images(rgb, (2, 2, 2))
+
+
+@pytest.mark.parametrize('size', [(16, 12), (5, 8)])
+def test_batched_resize_is_jax_image_resize(size):
+  images = np.random.default_rng(0).integers(0, 256, (3, 8, 8, 2), np.uint8)
+  expected = jax.image.resize(images.astype(np.float32), (3, *size, 2),
+                              'linear') / 127.5 - 1
+  np.testing.assert_allclose(
+      pipeline.to_float_images(images, (*size, 2)), expected, atol=1e-5)

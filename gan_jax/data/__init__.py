@@ -12,6 +12,7 @@
 
 from typing import Callable
 
+from gan_jax.data.batch import Batch
 from gan_jax.data.images import ImageDataset, image_dataset
 from gan_jax.data.mixtures import GaussianMixture, grid, ring
 from gan_jax.data.tfds_sources import (EMBEDDED, DatasetUnavailableError,
@@ -55,6 +56,6 @@ def is_on_device(dataset: Dataset) -> bool:
   return isinstance(dataset, GaussianMixture)
 
 
-__all__ = ['DatasetUnavailableError', 'EMBEDDED', 'GaussianMixture',
+__all__ = ['Batch', 'DatasetUnavailableError', 'EMBEDDED', 'GaussianMixture',
            'ImageDataset', 'MIXTURES', 'from_config', 'get', 'grid',
            'is_on_device', 'ring']

@@ -15,10 +15,13 @@ class ImageDataset:
     data_dir: where it is prepared (``''``: TFDS's usual directory).
     sample_shape: ``(height, width, channels)`` the experiment trains at; the
       pipeline resizes and adapts channels to it.
+    num_classes: classes of the dataset's ``label`` feature (0 if it has
+      none), for class-conditional models.
   """
   name: str
   data_dir: str
   sample_shape: tuple[int, int, int]
+  num_classes: int = 0
 
   def batches(self, batch_size: int, seed: int, process_index: int = 0,
               process_count: int = 1):
@@ -37,9 +40,11 @@ def image_dataset(name: str, data_dir: str, image_size: int,
   ``tfds_sources.DatasetUnavailableError`` for an official dataset that is not
   prepared, before any training work.
   """
-  stored = tfds_sources.builder(name, data_dir).info.features['image'].shape
-  height, width, native_channels = stored
+  features = tfds_sources.builder(name, data_dir).info.features
+  height, width, native_channels = features['image'].shape
   size = image_size or height
+  label = features['label'] if 'label' in features else None
   return ImageDataset(name, data_dir,
                       (size, size if image_size else width,
-                       channels or native_channels))
+                       channels or native_channels),
+                      num_classes=getattr(label, 'num_classes', 0) or 0)

@@ -17,6 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.data.batch import Batch
+
 
 @dataclasses.dataclass(frozen=True)
 class GaussianMixture:
@@ -35,12 +37,22 @@ class GaussianMixture:
   def sample_shape(self) -> tuple[int, ...]:
     return (self.centers.shape[1],)
 
-  def sample(self, key: jax.Array, num_samples: int) -> jax.Array:
-    """Draws ``[num_samples, dim]`` float32 points; jit- and vmap-friendly."""
+  @property
+  def num_classes(self) -> int:
+    """The number of components; a sample's label is its component."""
+    return len(self.centers)
+
+  def sample_batch(self, key: jax.Array, num_samples: int) -> Batch:
+    """``[num_samples, dim]`` float32 points with their component indices."""
     mode_key, noise_key = jax.random.split(key)
     modes = jax.random.randint(mode_key, (num_samples,), 0, len(self.centers))
     noise = jax.random.normal(noise_key, (num_samples, self.centers.shape[1]))
-    return jnp.asarray(self.centers, jnp.float32)[modes] + self.std * noise
+    points = jnp.asarray(self.centers, jnp.float32)[modes] + self.std * noise
+    return Batch(points, modes.astype(jnp.int32))
+
+  def sample(self, key: jax.Array, num_samples: int) -> jax.Array:
+    """Draws ``[num_samples, dim]`` float32 points; jit- and vmap-friendly."""
+    return self.sample_batch(key, num_samples).images
 
 
 def ring(num_modes: int = 8, radius: float = 1.0,

@@ -3,24 +3,49 @@
 A generator maps ``(z, train)`` to samples; a critic maps ``(x, train)`` to a
 :class:`CriticOutput` (logits and last hidden features). ``config.model``
 names them (``generator``, ``critic``) and passes ``generator_args`` /
-``critic_args`` to their constructors.
+``critic_args`` to their constructors. Families with a ``num_classes`` field
+also have a class-conditional form (``config.model.conditional``): both
+players then take the labels, ``(z, labels, train)`` and ``(x, labels,
+train)``.
 """
 
 import dataclasses
 from typing import Any, Mapping, Sequence
 
 import flax.linen as nn
+import jax
 
 from gan_jax.models.common import CriticOutput
 from gan_jax.models.dcgan import DCGANCritic, DCGANGenerator
 from gan_jax.models.mlp import MLPCritic, MLPGenerator
+from gan_jax.models.sngan import (SNGANCNNCritic, SNGANCNNGenerator,
+                                  SNGANResNetCritic, SNGANResNetGenerator)
 
-GENERATORS: dict[str, type[nn.Module]] = {'mlp': MLPGenerator,
-                                          'dcgan': DCGANGenerator}
-CRITICS: dict[str, type[nn.Module]] = {'mlp': MLPCritic, 'dcgan': DCGANCritic}
+GENERATORS: dict[str, type[nn.Module]] = {
+    'mlp': MLPGenerator,
+    'dcgan': DCGANGenerator,
+    'sngan_cnn': SNGANCNNGenerator,
+    'sngan_resnet': SNGANResNetGenerator,
+}
+CRITICS: dict[str, type[nn.Module]] = {
+    'mlp': MLPCritic,
+    'dcgan': DCGANCritic,
+    'sngan_cnn': SNGANCNNCritic,
+    'sngan_resnet': SNGANResNetCritic,
+}
 
 # Constructor fields the library fills in itself, not the user.
-_DERIVED_FIELDS = ('output_shape', 'parent', 'name')
+_DERIVED_FIELDS = ('output_shape', 'num_classes', 'parent', 'name')
+
+
+def _is_conditional(cls: type[nn.Module]) -> bool:
+  return any(f.name == 'num_classes' for f in dataclasses.fields(cls))
+
+
+def conditional_names(kind: str) -> list[str]:
+  """The ``kind`` ('generator' or 'critic') families with a conditional form."""
+  registry = {'generator': GENERATORS, 'critic': CRITICS}[kind]
+  return sorted(name for name, cls in registry.items() if _is_conditional(cls))
 
 
 def _user_fields(cls: type[nn.Module]) -> list[str]:
@@ -36,7 +61,8 @@ def default_args(kind: str, name: str) -> dict[str, Any]:
 
 
 def _build(kind: str, registry: Mapping[str, type[nn.Module]], name: str,
-           args: Mapping[str, Any], **derived) -> nn.Module:
+           args: Mapping[str, Any], num_classes: int,
+           **derived) -> nn.Module:
   if name not in registry:
     raise ValueError(f'unknown {kind} {name!r}; allowed: '
                      f'{", ".join(sorted(registry))}')
@@ -46,35 +72,51 @@ def _build(kind: str, registry: Mapping[str, type[nn.Module]], name: str,
     if key not in allowed:
       raise ValueError(f'unknown argument {key!r} for {kind} {name!r}; '
                        f'allowed: {", ".join(allowed)}')
+  if num_classes:
+    if not _is_conditional(cls):
+      raise ValueError(f'{kind} {name!r} has no class-conditional form; '
+                       f'allowed: {", ".join(conditional_names(kind))}')
+    derived['num_classes'] = num_classes
   return cls(**dict(args), **derived)
 
 
 def build_generator(name: str, args: Mapping[str, Any],
-                    output_shape: Sequence[int]) -> nn.Module:
-  """The generator ``name`` producing samples of ``output_shape``."""
-  return _build('generator', GENERATORS, name, args,
+                    output_shape: Sequence[int],
+                    num_classes: int = 0) -> nn.Module:
+  """The generator ``name`` producing samples of ``output_shape``.
+
+  ``num_classes > 0`` makes it class-conditional (ValueError for a family
+  without a conditional form).
+  """
+  return _build('generator', GENERATORS, name, args, num_classes,
                 output_shape=tuple(output_shape))
 
 
+def build_critic(name: str, args: Mapping[str, Any],
+                 num_classes: int = 0) -> nn.Module:
+  """The critic ``name``; class-conditional when ``num_classes > 0``."""
+  return _build('critic', CRITICS, name, args, num_classes)
+
+
 def apply(module: nn.Module, params, model_state, x, train: bool,
-          rngs: Mapping[str, Any] | None = None):
+          rngs: Mapping[str, Any] | None = None,
+          labels: jax.Array | None = None):
   """Runs ``module`` on ``x``; returns its output and updated model state.
 
   ``model_state`` holds the non-parameter collections (batch statistics,
-  constants); in training they are mutable and come back updated.
+  constants); in training they are mutable and come back updated. ``labels``
+  are passed to conditional models only (``None`` for unconditional ones).
   """
   variables = {'params': params, **model_state}
+  inputs = (x,) if labels is None else (x, labels)
   if train and model_state:
-    return module.apply(variables, x, train=True, rngs=rngs,
+    return module.apply(variables, *inputs, train=True, rngs=rngs,
                         mutable=list(model_state))
-  return module.apply(variables, x, train=train, rngs=rngs), model_state
+  return module.apply(variables, *inputs, train=train, rngs=rngs), model_state
 
 
-def build_critic(name: str, args: Mapping[str, Any]) -> nn.Module:
-  """The critic ``name``."""
-  return _build('critic', CRITICS, name, args)
-
-
-__all__ = ['CriticOutput', 'DCGANCritic', 'DCGANGenerator', 'MLPCritic', 'MLPGenerator', 'apply', 'build_critic',
-           'default_args',
-           'build_generator', 'GENERATORS', 'CRITICS']
+__all__ = ['CRITICS', 'CriticOutput', 'DCGANCritic', 'DCGANGenerator',
+           'GENERATORS', 'MLPCritic', 'MLPGenerator', 'SNGANCNNCritic',
+           'SNGANCNNGenerator', 'SNGANResNetCritic', 'SNGANResNetGenerator',
+           'apply', 'build_critic', 'build_generator', 'conditional_names',
+           'default_args']

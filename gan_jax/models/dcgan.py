@@ -6,6 +6,10 @@ pooling, no hidden dense layer beyond the generator's projection of z, batch
 norm with ReLU in the generator, LeakyReLU(0.2) in the critic, tanh output.
 Resolution 8, 16, 32 or 64: the generator projects z to a 4×4 map and doubles
 it until the resolution; the critic halves it back to 4×4.
+
+With ``num_classes > 0`` (``config.model.conditional``) both are
+class-conditional as in Miyato & Koyama 2018: conditional batch norm in the
+generator, a projection output layer in the critic.
 """
 
 import math
@@ -36,27 +40,32 @@ class DCGANGenerator(nn.Module):
     output_shape: ``(height, width, channels)``, height == width in 8..64.
     width: channels of the last hidden map; each map closer to z doubles it.
     normalization: ``batch`` (the paper), ``layer`` or ``none``.
-    upsampling: ``auto``, ``transposed``, ``subpixel`` or ``nearest``
+    upsampling: ``transposed`` (the paper), ``subpixel`` or ``nearest``
       (``gan_jax.models.upsampling``).
+    num_classes: > 0 for a class-conditional generator (per-class scale and
+      offset in every normalisation); set by the library.
   """
   output_shape: Sequence[int]
   width: int = 64
   normalization: str = 'batch'
-  upsampling: str = 'auto'
+  upsampling: str = 'transposed'
+  num_classes: int = 0
 
   @nn.compact
-  def __call__(self, z, train: bool = True):
+  def __call__(self, z, labels=None, train: bool = True):
     height, width, channels = self.output_shape
     if height != width:
       raise ValueError(f'DCGAN needs square images, got {self.output_shape}')
     doublings = _num_doublings(height)
     features = self.width * 2 ** (doublings - 1)
     h = nn.Dense(4 * 4 * features)(z).reshape(z.shape[0], 4, 4, features)
-    h = jax.nn.relu(layers.normalize(h, self.normalization, train))
+    norm = lambda h: layers.normalize(h, self.normalization, train, labels,
+                                      self.num_classes)
+    h = jax.nn.relu(norm(h))
     for _ in range(doublings - 1):
       features //= 2
       h = upsampling.Upsample(features, self.upsampling)(h)
-      h = jax.nn.relu(layers.normalize(h, self.normalization, train))
+      h = jax.nn.relu(norm(h))
     out = upsampling.Upsample(channels, self.upsampling)(h)
     return jnp.tanh(out)
 
@@ -73,14 +82,17 @@ class DCGANCritic(nn.Module):
     minibatch_stddev: append the minibatch standard deviation map (Karras et
       al. 2018) before the output layer.
     minibatch_stddev_group: its group size.
+    num_classes: > 0 for a projection critic; set by the library.
   """
   width: int = 64
   normalization: str = 'batch'
   minibatch_stddev: bool = False
   minibatch_stddev_group: int = 4
+  num_classes: int = 0
 
   @nn.compact
-  def __call__(self, x, train: bool = True) -> common.CriticOutput:
+  def __call__(self, x, labels=None,
+               train: bool = True) -> common.CriticOutput:
     doublings = _num_doublings(x.shape[1])
     act = common.activation('leaky_relu')
     h = x.astype(jnp.float32)
@@ -94,6 +106,7 @@ class DCGANCritic(nn.Module):
     feature_map = h
     if self.minibatch_stddev:
       h = layers.minibatch_stddev(h, self.minibatch_stddev_group)
-    logits = nn.Dense(1)(h.reshape(h.shape[0], -1))[:, 0]
+    logits = layers.ProjectionLogits(self.num_classes)(
+        h.reshape(h.shape[0], -1), labels)
     return common.CriticOutput(logits=logits,
                                features=feature_map.reshape(h.shape[0], -1))

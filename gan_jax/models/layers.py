@@ -11,19 +11,79 @@ import jax.numpy as jnp
 NORMALIZATIONS = ('none', 'batch', 'layer')
 
 
-def normalize(x: jax.Array, kind: str, train: bool) -> jax.Array:
+def normalize(x: jax.Array, kind: str, train: bool,
+              labels: jax.Array | None = None,
+              num_classes: int = 0) -> jax.Array:
   """Batch norm (running statistics at eval), layer norm or nothing.
 
-  Must be called inside a compact module (it creates submodules).
+  With ``num_classes > 0`` the learned scale and offset are chosen by each
+  example's class label (:class:`ClassConditionalAffine`): conditional batch
+  norm when ``kind`` is ``batch``. Must be called inside a compact module (it
+  creates submodules).
   """
+  learned_affine = not num_classes
   if kind == 'batch':
-    return nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
-  if kind == 'layer':
-    return nn.LayerNorm()(x)
-  if kind == 'none':
-    return x
-  raise ValueError(f'unknown normalization {kind!r}; allowed: '
-                   f'{", ".join(NORMALIZATIONS)}')
+    x = nn.BatchNorm(use_running_average=not train, momentum=0.9,
+                     use_scale=learned_affine, use_bias=learned_affine)(x)
+  elif kind == 'layer':
+    x = nn.LayerNorm(use_scale=learned_affine, use_bias=learned_affine)(x)
+  elif kind != 'none':
+    raise ValueError(f'unknown normalization {kind!r}; allowed: '
+                     f'{", ".join(NORMALIZATIONS)}')
+  if num_classes:
+    x = ClassConditionalAffine(num_classes)(x, labels)
+  return x
+
+
+def _require_labels(labels: jax.Array | None, what: str) -> jax.Array:
+  if labels is None:
+    raise ValueError(f'{what} is class-conditional and needs labels')
+  return labels
+
+
+class ClassConditionalAffine(nn.Module):
+  """Per-class scale and offset of the last axis: x · γ[y] + β[y].
+
+  After a normalisation without its own affine parameters this is
+  conditional batch normalisation (de Vries et al. 2017; Dumoulin et al.
+  2017), the generator side of the projection-discriminator cGAN (Miyato &
+  Koyama 2018). γ starts at 1 and β at 0 for every class.
+  """
+  num_classes: int
+
+  @nn.compact
+  def __call__(self, x: jax.Array, labels: jax.Array | None) -> jax.Array:
+    labels = _require_labels(labels, 'conditional normalization')
+    features = x.shape[-1]
+    scale = nn.Embed(self.num_classes, features,
+                     embedding_init=nn.initializers.ones, name='scale')(labels)
+    offset = nn.Embed(self.num_classes, features,
+                      embedding_init=nn.initializers.zeros,
+                      name='offset')(labels)
+    broadcast = (x.shape[0],) + (1,) * (x.ndim - 2) + (features,)
+    return x * scale.reshape(broadcast) + offset.reshape(broadcast)
+
+
+class ProjectionLogits(nn.Module):
+  """Critic output layer: ψ(φ) + ⟨V[y], φ⟩ for features φ and label y.
+
+  The projection discriminator (Miyato & Koyama 2018, Eq. 3): the class
+  enters as the inner product of a learned class embedding with the
+  critic's features, instead of being concatenated to the input. With
+  ``num_classes == 0`` only the unconditional term ψ(φ) (one dense unit).
+  """
+  num_classes: int = 0
+
+  @nn.compact
+  def __call__(self, features: jax.Array,
+               labels: jax.Array | None = None) -> jax.Array:
+    logits = nn.Dense(1)(features)[:, 0]
+    if self.num_classes:
+      labels = _require_labels(labels, 'the projection critic')
+      embedding = nn.Embed(self.num_classes, features.shape[-1],
+                           embedding_init=nn.initializers.xavier_uniform())
+      logits += jnp.sum(embedding(labels) * features, axis=-1)
+    return logits
 
 
 class VirtualBatchNorm(nn.Module):

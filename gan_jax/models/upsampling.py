@@ -1,16 +1,20 @@
-"""×2 upsampling layers for convolutional generators, and how they relate.
+"""×2 upsampling layers for convolutional generators.
 
 * ``transposed``: a 4×4 stride-2 transposed convolution (DCGAN, Radford et
-  al. 2016).
-* ``subpixel``: a 3×3 convolution to four times the channels followed by
-  depth-to-space (Shi et al. 2016). With the weights mapped by
-  :func:`subpixel_kernel_from_transposed` it computes exactly the function of
-  ``transposed``; its weight gradient is an ordinary convolution, which XLA's
-  CPU backend differentiates several times faster than the transposed form.
+  al. 2016; SNGAN's CNN), with the parameters of one (a ``[4, 4, in, out]``
+  kernel and a bias). How it is computed is chosen per backend
+  (``implementation``), never changing the function or its parameters: as a
+  transposed convolution (``conv_transpose``), or as a 3×3 convolution with
+  the kernel remapped by :func:`subpixel_kernel_from_transposed` followed by
+  depth-to-space (``subpixel``). XLA's CPU backend differentiates the
+  transposed form's weight gradient about 5× slower than the ordinary
+  convolution of the sub-pixel form, so ``auto`` uses the sub-pixel form on
+  CPU and the transposed form elsewhere.
+* ``subpixel``: a free 3×3 convolution to four times the channels followed
+  by depth-to-space (Shi et al. 2016): a larger function family than the
+  transposed convolution (each output phase sees 3×3 inputs, not 2×2).
 * ``nearest``: nearest-neighbour ×2 resize then a 3×3 convolution (Odena et
-  al. 2016), a different function family without checkerboard artefacts.
-
-``auto`` picks per backend: ``subpixel`` on CPU, ``transposed`` elsewhere.
+  al. 2016), without checkerboard artefacts.
 """
 
 import flax.linen as nn
@@ -18,7 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-MODES = ('auto', 'transposed', 'subpixel', 'nearest')
+MODES = ('transposed', 'subpixel', 'nearest')
+IMPLEMENTATIONS = ('auto', 'conv_transpose', 'subpixel')
 
 # For output phase a ∈ {0, 1} (row or column parity) and input offset
 # d ∈ {-1, 0, +1}, the tap of the 4-tap transposed kernel that connects them
@@ -27,13 +32,21 @@ MODES = ('auto', 'transposed', 'subpixel', 'nearest')
 _TAPS = np.array([[0, 2, -1], [-1, 1, 3]])
 
 
-def resolve(mode: str) -> str:
-  """``auto`` -> the mode to use on the default backend."""
+def check_mode(mode: str) -> str:
+  """Returns ``mode``; ValueError naming the allowed modes otherwise."""
   if mode not in MODES:
     raise ValueError(f'unknown upsampling {mode!r}; allowed: {", ".join(MODES)}')
-  if mode == 'auto':
-    return 'subpixel' if jax.default_backend() == 'cpu' else 'transposed'
   return mode
+
+
+def resolve_implementation(implementation: str) -> str:
+  """``auto`` -> how the default backend computes a transposed convolution."""
+  if implementation not in IMPLEMENTATIONS:
+    raise ValueError(f'unknown implementation {implementation!r}; allowed: '
+                     f'{", ".join(IMPLEMENTATIONS)}')
+  if implementation == 'auto':
+    return 'subpixel' if jax.default_backend() == 'cpu' else 'conv_transpose'
+  return implementation
 
 
 def depth_to_space(x: jax.Array) -> jax.Array:
@@ -59,25 +72,56 @@ def subpixel_kernel_from_transposed(kernel: jax.Array) -> jax.Array:
   return jnp.concatenate(phases, axis=-1)
 
 
+def nearest_double(x: jax.Array) -> jax.Array:
+  """``[b, h, w, c]`` -> ``[b, 2h, 2w, c]``, each pixel repeated 2×2."""
+  batch, height, width, channels = x.shape
+  return jax.image.resize(x, (batch, 2 * height, 2 * width, channels),
+                          'nearest')
+
+
+def _conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
+  return jax.lax.conv_general_dilated(
+      x, kernel.astype(x.dtype), (1, 1), 'SAME',
+      dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+
+
+def transposed_conv(x: jax.Array, kernel: jax.Array,
+                    implementation: str = 'auto') -> jax.Array:
+  """The 4×4 stride-2 'SAME' transposed convolution of ``x`` (NHWC) with
+  ``kernel`` (``[4, 4, in, out]``), computed the ``implementation`` way."""
+  if resolve_implementation(implementation) == 'subpixel':
+    return depth_to_space(_conv(x, subpixel_kernel_from_transposed(kernel)))
+  return jax.lax.conv_transpose(x, kernel.astype(x.dtype), (2, 2), 'SAME',
+                                dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+
+
 class Upsample(nn.Module):
-  """Doubles height and width and maps to ``features`` channels."""
+  """Doubles height and width and maps to ``features`` channels.
+
+  Attributes:
+    features: output channels.
+    mode: ``transposed``, ``subpixel`` or ``nearest`` (module docstring).
+    use_bias: add a learned bias.
+    implementation: how ``transposed`` is computed (``auto``: per backend).
+  """
   features: int
-  mode: str = 'auto'
+  mode: str = 'transposed'
   use_bias: bool = True
+  implementation: str = 'auto'
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    mode = resolve(self.mode)
+    mode = check_mode(self.mode)
     if mode == 'transposed':
-      return nn.ConvTranspose(self.features, (4, 4), strides=(2, 2),
-                              padding='SAME', use_bias=self.use_bias)(x)
-    if mode == 'subpixel':
-      y = nn.Conv(4 * self.features, (3, 3), padding='SAME', use_bias=False)(x)
-      y = depth_to_space(y)
-      if self.use_bias:
-        y = y + self.param('bias', nn.initializers.zeros, (self.features,))
-      return y
-    batch, height, width, channels = x.shape
-    y = jax.image.resize(x, (batch, 2 * height, 2 * width, channels), 'nearest')
-    return nn.Conv(self.features, (3, 3), padding='SAME',
-                   use_bias=self.use_bias)(y)
+      kernel = self.param('kernel', nn.initializers.lecun_normal(),
+                          (4, 4, x.shape[-1], self.features))
+      y = transposed_conv(x, kernel, self.implementation)
+    elif mode == 'subpixel':
+      y = depth_to_space(nn.Conv(4 * self.features, (3, 3), padding='SAME',
+                                 use_bias=False)(x))
+    else:
+      y = nn.Conv(self.features, (3, 3), padding='SAME',
+                  use_bias=False)(nearest_double(x))
+    if self.use_bias:
+      y = y + self.param('bias', nn.initializers.zeros, (self.features,))
+    return y
