@@ -44,5 +44,5 @@ def get_config():
   config.sample_every = 1_000
   config.eval_every = 1_000
   config.checkpoint_every = 1_000
-  config.eval.num_samples = 64
+  config.eval.num_samples = 2_000
   return config

@@ -19,6 +19,10 @@ class Checkpointer:
         directory,
         options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
 
+  def steps(self) -> list[int]:
+    """The steps that have a checkpoint, oldest first."""
+    return sorted(self._manager.all_steps())
+
   def restore_latest(self, state, data_state: dict):
     """The latest saved train state and input-pipeline state.
 
@@ -28,6 +32,17 @@ class Checkpointer:
     step = self._manager.latest_step()
     if step is None:
       return state, data_state
+    return self.restore(step, state)
+
+  def restore(self, step: int, state):
+    """The train state and input-pipeline state saved at ``step``.
+
+    Raises:
+      ValueError: there is no checkpoint of ``step`` (names the ones there).
+    """
+    if step not in self.steps():
+      raise ValueError(f'no checkpoint of step {step}; checkpoints: '
+                       f'{", ".join(map(str, self.steps())) or "none"}')
     restored = self._manager.restore(step, args=ocp.args.Composite(
         state=ocp.args.StandardRestore(state), data=ocp.args.JsonRestore()))
     return restored.state, restored.data

@@ -8,13 +8,14 @@ the bad value and what is allowed.
 """
 
 import importlib.util
+import json
 import os
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 
-from gan_jax import data, losses, models, tricks
+from gan_jax import data, evaluation, losses, models, tricks
 
 PARALLEL_MODES = ('none',)
 
@@ -72,6 +73,14 @@ def base() -> ml_collections.ConfigDict:
 
   c.eval = ml_collections.ConfigDict()
   c.eval.num_samples = 2_500  # The VEEGAN / PacGAN protocol.
+  # Images: distinct real training examples the samples are compared with.
+  c.eval.num_reference = 10_000
+  # auto: the project's digits classifier on digits datasets, Inception
+  # when inception_weights is set, else none (pixel-space metrics only).
+  c.eval.feature_extractor = 'auto'
+  # Local path of pytorch-fid's pt_inception-2015-12-05 weights (.pth or a
+  # converted .npz), for FID; it cannot be downloaded at run time.
+  c.eval.inception_weights = ''
 
   c.log_every = 1_000
   c.sample_every = 5_000
@@ -99,6 +108,36 @@ def load(path: str, relative_to: str = '') -> ml_collections.ConfigDict:
   return module.get_config()
 
 
+def _merge(into: ml_collections.ConfigDict, values: dict) -> None:
+  for key, value in values.items():
+    if (isinstance(value, dict) and key in into
+        and isinstance(into[key], ml_collections.ConfigDict)
+        and not key.endswith('_args')):
+      _merge(into[key], value)
+    else:
+      into[key] = value
+
+
+def from_run(workdir: str) -> ml_collections.ConfigDict:
+  """The config a run in ``workdir`` was trained with (its config.json).
+
+  Keys the run's config lacks (it was written by an older version) take
+  today's defaults from :func:`base`; the models' argument dicts are taken
+  as saved.
+
+  Raises:
+    ConfigError: ``workdir`` holds no config.json.
+  """
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.isfile(path):
+    raise ConfigError(f'{workdir!r} holds no run (no config.json)')
+  with open(path) as f:
+    saved = json.load(f)
+  config = base()
+  _merge(config, saved)
+  return config
+
+
 def conditioning_classes(config: ml_collections.ConfigDict,
                          dataset: data.Dataset) -> int:
   """The classes a conditional experiment conditions on; 0 if unconditional.
@@ -116,6 +155,7 @@ def conditioning_classes(config: ml_collections.ConfigDict,
 
 _POSITIVE_INTS = ('batch_size', 'num_train_steps', 'steps_per_call',
                   'optim.n_critic', 'model.latent_dim', 'eval.num_samples',
+                  'eval.num_reference',
                   'log_every', 'sample_every', 'checkpoint_every',
                   'eval_every', 'keep_checkpoints')
 _POSITIVE_FLOATS = ('optim.g_lr', 'optim.d_lr')
@@ -151,6 +191,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     tricks.from_config(config.tricks, config.trick_args, config.loss,
                        losses.get(config.loss))
     dataset = data.from_config(config.data)
+    evaluation.extractor_name(config.eval, config.data.name)
     classes = conditioning_classes(config, dataset)
     generator = models.build_generator(
         config.model.generator, config.model.generator_args,
@@ -164,5 +205,5 @@ def validate(config: ml_collections.ConfigDict) -> None:
     labels = (jax.ShapeDtypeStruct((2,), jnp.int32),) if classes else ()
     jax.eval_shape(generator.init, key, z, *labels)
     jax.eval_shape(critic.init, key, x, *labels)
-  except (ValueError, TypeError) as e:
+  except (ValueError, TypeError, OSError) as e:
     raise ConfigError(str(e)) from e

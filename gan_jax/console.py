@@ -61,12 +61,13 @@ def _unknown_config_override(argv: list[str], config_flag: str) -> str | None:
   return None
 
 
-def parse_flags_or_exit(argv: list[str], config_flag: str = 'config',
+def parse_flags_or_exit(argv: list[str], config_flag: str | None = 'config',
                         default_config: str | None = None) -> list[str]:
   """absl flag parsing that reports bad flags in one line and exits with 2.
 
   Covers a missing or broken config file, an override of a key the config
-  does not have, and a value of the wrong type; all before any work. Without
+  does not have, and a value of the wrong type; all before any work
+  (``config_flag=None``: a program without a config flag). Without
   ``--config=FILE`` on the command line, ``default_config`` is used (given
   here rather than as the flag's default, which ml_collections would load,
   overrides included, at import time, outside this error handling).
@@ -77,7 +78,8 @@ def parse_flags_or_exit(argv: list[str], config_flag: str = 'config',
     argv = [argv[0], f'--{config_flag}={default_config}', *argv[1:]]
   try:
     remaining = flags.FLAGS(argv)
-    flags.FLAGS[config_flag].value.keys()  # Raises if the file did not load.
+    if config_flag:
+      flags.FLAGS[config_flag].value.keys()  # Raises if the file did not load.
     return remaining
   except (flags.Error, AttributeError, KeyError, OSError, TypeError,
           ValueError) as e:

@@ -358,6 +358,63 @@ def make_generate(gan: Gan) -> Callable[..., jax.Array]:
   return generate
 
 
+_SAMPLE_BATCH = 2_500  # Samples generated per call at evaluation.
+
+
+def eval_variants(gan: Gan) -> list[tuple[str, bool]]:
+  """``(metric prefix, raw)`` pairs to evaluate: the generator the tricks
+  choose for evaluation, and under generator EMA also the raw one."""
+  raw = [('raw/', True)] if tricks_lib.changes_eval_params(gan.tricks) else []
+  return [('', False)] + raw
+
+
+def generate_samples(gan: Gan, generate, state: TrainState, key: jax.Array,
+                     num_samples: int, raw: bool) -> np.ndarray:
+  """``num_samples`` samples in calls of at most 2,500 (memory), the same
+  ones for the same key; a conditional generator cycles through classes."""
+  if num_samples <= _SAMPLE_BATCH:
+    return np.asarray(generate(state, key, num_samples, raw))
+  chunks = []
+  for index, start in enumerate(range(0, num_samples, _SAMPLE_BATCH)):
+    size = min(_SAMPLE_BATCH, num_samples - start)
+    labels = (jnp.arange(start, start + size, dtype=jnp.int32)
+              % gan.num_classes if gan.num_classes else None)
+    chunks.append(np.asarray(generate(state, jax.random.fold_in(key, index),
+                                      size, raw, labels)))
+  return np.concatenate(chunks)
+
+
+def evaluate_state(gan: Gan, evaluator: evaluation.Evaluator,
+                   state: TrainState, key: jax.Array, num_samples: int,
+                   generate=None) -> tuple[dict[str, float],
+                                           dict[str, np.ndarray]]:
+  """Scores ``num_samples`` samples of each of :func:`eval_variants`.
+
+  Returns the metrics (prefixed ``raw/`` for the raw generator under EMA)
+  and the samples of each variant, by prefix.
+  """
+  generate = generate or make_generate(gan)
+  results, samples = {}, {}
+  for prefix, raw in eval_variants(gan):
+    samples[prefix] = generate_samples(gan, generate, state, key,
+                                       num_samples, raw)
+    results.update({prefix + k: v
+                    for k, v in evaluator(samples[prefix]).items()})
+  return results, samples
+
+
+def write_eval_json(path: str, step: int, results: dict[str, float],
+                    protocol: dict) -> None:
+  """Writes an evaluation (atomically: a reader never sees half a file)."""
+  extractor = ({'feature_extractor': protocol['feature_extractor']}
+               if 'feature_extractor' in protocol else {})
+  record = {'step': step, **results, **extractor, 'protocol': protocol}
+  with open(path + '.tmp', 'w') as f:
+    json.dump(record, f, indent=2)
+    f.write('\n')
+  os.replace(path + '.tmp', path)
+
+
 _GRID_COLUMNS = 8
 _GRID_MAX_ROWS = 10
 
@@ -426,38 +483,36 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   generate = make_generate(gan)
   diagnose = diagnostics.make_diagnose(gan.critic, gan.tricks)
   total = config.num_train_steps
-  # Under generator EMA, the raw generator is evaluated too ('raw/*').
-  variants = [('', False)] + (
-      [('raw/', True)] if tricks_lib.changes_eval_params(gan.tricks) else [])
+  evaluator = evaluation.Evaluator(config, gan.dataset)
 
-  def evaluate(step: int) -> dict[str, float]:
-    results = {}
-    for prefix, raw in variants:
-      samples = np.asarray(generate(state, eval_key, config.eval.num_samples,
-                                    raw))
-      results.update({prefix + k: v for k, v in
-                      evaluation.evaluate(gan.dataset, samples).items()})
-      if _is_due(step, config.sample_every, total):
-        name = f'step_{step:08d}{"_raw" if raw else ""}'
-        path = os.path.join(workdir, 'samples', name + '.png')
-        if data.is_on_device(gan.dataset):
-          real = np.asarray(gan.dataset.sample(eval_key,
-                                               config.eval.num_samples))
-          plotting.save_scatter(
-              path, real, samples,
-              title=f'{config.data.name}, step {step}{" (raw)" if raw else ""}')
-        else:
-          # The same latent vectors every time: the grid shows progress.
-          if gan.num_classes:  # One row per class.
-            grid_labels = grid_classes(gan.num_classes).repeat(_GRID_COLUMNS)
-            shown = generate(state, eval_key, len(grid_labels), raw,
-                             jnp.asarray(grid_labels))
-          else:
-            shown = samples[:_GRID_COLUMNS ** 2]
-          grid = plotting.image_grid(np.asarray(shown), columns=_GRID_COLUMNS)
-          plotting.save_image(path, grid)
-          writer.write_image(step, 'samples' + ('_raw' if raw else ''), grid)
-    return results
+  def evaluate() -> dict[str, float]:
+    return evaluate_state(gan, evaluator, state, eval_key,
+                          config.eval.num_samples, generate)[0]
+
+  def save_samples(step: int) -> None:
+    """Sample grids (images) or scatter plots (2-D), from fixed latents."""
+    for _, raw in eval_variants(gan):
+      suffix = '_raw' if raw else ''
+      path = os.path.join(workdir, 'samples', f'step_{step:08d}{suffix}.png')
+      if data.is_on_device(gan.dataset):
+        # The evaluated samples themselves, against as many real ones.
+        samples = generate_samples(gan, generate, state, eval_key,
+                                   config.eval.num_samples, raw)
+        real = np.asarray(gan.dataset.sample(eval_key,
+                                             config.eval.num_samples))
+        plotting.save_scatter(
+            path, real, samples,
+            title=f'{config.data.name}, step {step}{" (raw)" if raw else ""}')
+        continue
+      if gan.num_classes:  # One row per class.
+        labels = grid_classes(gan.num_classes).repeat(_GRID_COLUMNS)
+        shown = generate(state, eval_key, len(labels), raw,
+                         jnp.asarray(labels))
+      else:
+        shown = generate(state, eval_key, _GRID_COLUMNS ** 2, raw)
+      grid = plotting.image_grid(np.asarray(shown), columns=_GRID_COLUMNS)
+      plotting.save_image(path, grid)
+      writer.write_image(step, 'samples' + suffix, grid)
 
   periods = (config.log_every, config.sample_every, config.checkpoint_every,
              config.eval_every)
@@ -496,11 +551,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                    record['steps_per_sec'],
                    _format_eta((total - step) / record['steps_per_sec']))
       window_metrics, window_step = [], step
-    if (_is_due(step, config.eval_every, total)
-        or _is_due(step, config.sample_every, total)):
-      results = evaluate(step)
-      if _is_due(step, config.eval_every, total):
-        record.update({f'eval/{k}': v for k, v in results.items()})
+    if _is_due(step, config.eval_every, total):
+      results = evaluate()
+      record.update({f'eval/{k}': v for k, v in results.items()})
+    if _is_due(step, config.sample_every, total):
+      save_samples(step)
     if record:
       writer.write(step, record)
     if step < total and _is_due(step, config.checkpoint_every, total):
@@ -508,10 +563,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
     window_start = time.perf_counter()
 
   if not lengths:  # A finished run, resumed: evaluate its final state again.
-    results = evaluate(total)
-  with open(os.path.join(workdir, 'eval.json'), 'w') as f:
-    json.dump({'step': total, **results}, f, indent=2)
-    f.write('\n')
+    results = evaluate()
+  write_eval_json(os.path.join(workdir, 'eval.json'), total, results,
+                  evaluator.protocol)
   logging.info('final evaluation at step %d: %s', total, results)
   if lengths:
     # Saved last, so a run whose final checkpoint exists has its eval written.

@@ -48,7 +48,8 @@ def test_workdir_contract_and_resume(tmp_path):
   with open(os.path.join(resumed, 'config.json')) as f:
     assert json.load(f)['num_train_steps'] == 20
   with open(os.path.join(resumed, 'eval.json')) as f:
-    assert set(json.load(f)) == {'step', 'modes', 'high_quality', 'reverse_kl'}
+    assert set(json.load(f)) == {'step', 'modes', 'high_quality', 'reverse_kl',
+                                  'protocol'}
   records = read_metrics(resumed)
   assert [r['step'] for r in records] == [10, 20]
   assert {'critic_loss', 'generator_loss', 'critic/adversarial',

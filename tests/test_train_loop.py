@@ -25,7 +25,7 @@ def test_diagnostics_and_ema_evaluations_are_logged(tmp_path):
   with open(tmp_path / 'eval.json') as f:
     assert set(json.load(f)) == {'step', 'modes', 'high_quality', 'reverse_kl',
                                  'raw/modes', 'raw/high_quality',
-                                 'raw/reverse_kl'}
+                                 'raw/reverse_kl', 'protocol'}
   assert set(results) >= {'modes', 'raw/modes'}
   assert sorted(os.listdir(tmp_path / 'samples')) == [
       'step_00000020.png', 'step_00000020_raw.png']

@@ -23,7 +23,7 @@ _CITATION = """Alpaydin & Kaynak 1998, Optical Recognition of Handwritten
 Digits, UCI Machine Learning Repository."""
 
 
-def _digit_images() -> tuple[np.ndarray, np.ndarray]:
+def digit_images() -> tuple[np.ndarray, np.ndarray]:
   """``[1797, 8, 8, 1]`` uint8 images and ``[1797]`` labels."""
   digits = datasets.load_digits()
   images = np.round(digits.images * (255 / 16)).astype(np.uint8)[..., None]
@@ -66,7 +66,7 @@ class Digits(_DigitsBuilder):
   NUM_CLASSES = 10
 
   def _generate_examples(self):
-    images, labels = _digit_images()
+    images, labels = digit_images()
     for index, (image, label) in enumerate(zip(images, labels)):
       yield index, {'image': image, 'label': int(label)}
 
@@ -82,7 +82,7 @@ class StackedDigits(_DigitsBuilder):
   EXTRA_FEATURES = {'digits': tfds.features.Tensor(shape=(3,), dtype=np.int64)}
 
   def _generate_examples(self):
-    images, labels = _digit_images()
+    images, labels = digit_images()
     picks = np.random.default_rng(0).integers(0, len(images),
                                               (self.NUM_EXAMPLES, 3))
     for index, pick in enumerate(picks):

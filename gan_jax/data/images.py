@@ -32,6 +32,14 @@ class ImageDataset:
         process_index=process_index, process_count=process_count)
 
 
+  def examples(self, limit: int, seed: int = 0):
+    """Up to ``limit`` distinct examples at ``sample_shape`` (evaluation's
+    real reference set): ``(images, labels)`` numpy arrays."""
+    return pipeline.image_examples(
+        tfds_sources.data_source(self.name, self.data_dir),
+        image_shape=self.sample_shape, limit=limit, seed=seed)
+
+
 def image_dataset(name: str, data_dir: str, image_size: int,
                   channels: int) -> ImageDataset:
   """The dataset ``name`` at ``image_size``² × ``channels`` (0: as stored).

@@ -96,3 +96,24 @@ def image_batches(source, *, batch_size: int, seed: int,
     dataset = grain.experimental.ThreadPrefetchIterDataset(
         dataset, prefetch_buffer_size=prefetch)
   return iter(dataset)
+
+
+def image_examples(source, *, image_shape: Sequence[int], limit: int,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+  """Up to ``limit`` distinct examples of ``source``, preprocessed as in
+  training: a seeded random subset (all of them when ``limit`` ≥ the size).
+
+  Returns:
+    ``(images, labels)``: float32 ``[n, *image_shape]`` in [-1, 1], int32
+    ``[n]``.
+  """
+  count = min(limit, len(source))
+  dataset = grain.MapDataset.source(source).seed(seed).shuffle()[:count]
+  images, labels = [], []
+  for start in range(0, count, 1000):
+    records = [dataset[i] for i in range(start, min(start + 1000, count))]
+    images.append(to_float_images(
+        np.stack([np.asarray(r['image'], np.uint8) for r in records]),
+        tuple(image_shape)))
+    labels.append(np.array([r['label'] for r in records], np.int32))
+  return np.concatenate(images), np.concatenate(labels)

@@ -92,6 +92,6 @@ def test_training_with_spectral_norm_keeps_the_critic_near_1_lipschitz():
     state, _ = run_steps(gan, init_state(gan), 200, 100)
     diagnose = diagnostics.make_diagnose(gan.critic, gan.tricks)
     results[names] = diagnose(state.critic, state.tricks,
-                              train.sample_real_batch(gan, state)[0])
+                              train.sample_real_batch(gan, state).images[0])
   assert abs(results['spectral_norm']['critic_sigma_max'] - 1) < 0.05
   assert results['']['critic_sigma_max'] > 1.2

@@ -1,0 +1,89 @@
+r"""Evaluates a trained run: ``python experiments/evaluate.py --workdir=DIR``.
+
+Restores the run's checkpoint (the latest, or ``--checkpoint_step``), draws
+``--num_samples`` samples (default: the run's ``eval.num_samples``) from the
+generator used for evaluation (the EMA copy under ``generator_ema``, and the
+raw one too, as ``raw/*``), scores them exactly as training does
+(``gan_jax.evaluation``) and writes the result with its protocol to
+``DIR/eval.json`` for the final step, else ``DIR/eval_step_<S>.json`` (or
+``--out``). Examples:
+
+  python experiments/evaluate.py --workdir=/tmp/gan_jax/dcgan_digits
+  python experiments/evaluate.py --workdir=/tmp/ring8 --checkpoint_step=5000 --num_samples=10000
+"""
+
+import functools
+import json
+import os
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+import jax
+
+from gan_jax import checkpoint
+from gan_jax import config as config_lib
+from gan_jax import console
+from gan_jax import evaluation
+from gan_jax import train
+
+_WORKDIR = flags.DEFINE_string('workdir', None, 'A run directory.')
+_STEP = flags.DEFINE_integer('checkpoint_step', None,
+                             'Checkpoint to evaluate (default: the latest).')
+_NUM_SAMPLES = flags.DEFINE_integer('num_samples', None,
+                                    'Samples to score (default: the run\'s '
+                                    'eval.num_samples).')
+_OUT = flags.DEFINE_string('out', None, 'Output JSON file.')
+flags.mark_flags_as_required(['workdir'])
+
+
+def _fail(message: str):
+  print(f'error: {message}', file=sys.stderr)
+  sys.exit(2)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+  workdir = _WORKDIR.value
+  try:
+    config = config_lib.from_run(workdir)
+    if _NUM_SAMPLES.value is not None:
+      config.eval.num_samples = _NUM_SAMPLES.value
+    config_lib.validate(config)
+  except config_lib.ConfigError as e:
+    _fail(str(e))
+  console.quiet_library_logs()
+
+  gan = train.build(config)
+  template = jax.jit(functools.partial(train.init_state, gan))(
+      jax.random.PRNGKey(config.seed))
+  checkpoints = checkpoint.Checkpointer(
+      os.path.join(workdir, 'checkpoints'), config.keep_checkpoints)
+  steps = checkpoints.steps()
+  if not steps:
+    _fail(f'{workdir!r} has no checkpoint to evaluate')
+  step = steps[-1] if _STEP.value is None else _STEP.value
+  try:
+    state, _ = checkpoints.restore(step, template)
+  except ValueError as e:
+    _fail(str(e))
+  checkpoints.close()
+
+  evaluator = evaluation.Evaluator(config, gan.dataset)
+  # The key training evaluates with, so the numbers match eval.json's.
+  _, eval_key = jax.random.split(jax.random.PRNGKey(config.seed))
+  results, _ = train.evaluate_state(gan, evaluator, state, eval_key,
+                                    config.eval.num_samples)
+  out = _OUT.value or os.path.join(
+      workdir, 'eval.json' if step == config.num_train_steps
+      else f'eval_step_{step}.json')
+  train.write_eval_json(out, step, results, evaluator.protocol)
+  logging.info('step %d: %s', step, results)
+  print(json.dumps({'step': step, **results}, indent=2))
+
+
+if __name__ == '__main__':
+  app.run(main, flags_parser=functools.partial(console.parse_flags_or_exit,
+                                               config_flag=None))
