@@ -10,10 +10,12 @@ batch 64.
 Command (``--config`` may be left out: this is the default):
   python experiments/train.py --config=configs/dcgan_digits.py --workdir=/tmp/dcgan_digits
 
-Expected (2-core CPU): 20-28 steps/s, 5,000 steps in about 4 minutes; the
+Expected (2-core CPU): 25-31 steps/s, 5,000 steps in about 4 minutes; the
 final grid shows clearly recognisable digits (docs/dcgan_digits_step5000.png).
-``eval.json`` holds no image metric yet (FID and friends come with the
-evaluation suite).
+Measured (seed 0), eval.json with the project's digits classifier, 2,000
+samples against the 1,797 digits: fd 13.2, kid 25.2, is 7.19, precision
+0.46, recall 0.86, one_nn_accuracy 0.82 (real digits against real digits:
+fd 3.3, is 9.2, precision and recall 0.92-0.93, 1-NN 0.50).
 """
 
 from gan_jax import config as config_lib
