@@ -108,6 +108,18 @@ def test_pipeline_is_deterministic_and_preprocesses(data_dir):
   np.testing.assert_array_equal(image[..., 0], image[..., 2])  # Gray -> RGB.
 
 
+def test_in_memory_source_gives_the_same_batches(data_dir):
+  source = tfds_sources.data_source('digits', data_dir)
+  memory = pipeline.InMemorySource(source, chunk=500)
+  assert len(memory) == len(source) == 1797
+  make = lambda s: pipeline.image_batches(s, batch_size=32, seed=3,
+                                          image_shape=(16, 16, 1))
+  for x, y in zip(_first_batches(make(source), 3),
+                  _first_batches(make(memory), 3)):
+    np.testing.assert_array_equal(x['image'], y['image'])
+    np.testing.assert_array_equal(x['label'], y['label'])
+
+
 def test_processes_read_disjoint_shards(data_dir):
   source = tfds_sources.data_source('digits', data_dir)
   seen = []

@@ -1,9 +1,12 @@
 """Image datasets as the train loop sees them: a shape and a batch iterator."""
 
 import dataclasses
+import math
 
 from gan_jax.data import pipeline
 from gan_jax.data import tfds_sources
+
+_IN_MEMORY_BYTES = 1 << 30
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,9 +28,18 @@ class ImageDataset:
 
   def batches(self, batch_size: int, seed: int, process_index: int = 0,
               process_count: int = 1):
-    """An endless, checkpointable iterator of ``{'image', 'label'}`` batches."""
+    """An endless, checkpointable iterator of ``{'image', 'label'}`` batches.
+
+    Datasets of at most 1 GiB of stored images are read into memory once
+    (:class:`pipeline.InMemorySource`); the batches are the same either way.
+    """
+    source = tfds_sources.data_source(self.name, self.data_dir)
+    stored = tfds_sources.builder(self.name, self.data_dir).info.features[
+        'image'].shape
+    if len(source) * math.prod(stored) <= _IN_MEMORY_BYTES:
+      source = pipeline.InMemorySource(source)
     return pipeline.image_batches(
-        tfds_sources.data_source(self.name, self.data_dir),
+        source,
         batch_size=batch_size, seed=seed, image_shape=self.sample_shape,
         process_index=process_index, process_count=process_count)
 

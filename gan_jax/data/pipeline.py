@@ -56,6 +56,43 @@ def to_float_images(images: np.ndarray, shape: Sequence[int]) -> np.ndarray:
   return x / 127.5 - 1.0
 
 
+def read_records(source, indices) -> list[dict[str, Any]]:
+  """The records at ``indices``, read in one call when ``source`` can (TFDS
+  data sources decode a batch several times faster than record by record)."""
+  indices = [int(i) for i in indices]
+  if hasattr(source, '__getitems__'):
+    return source.__getitems__(indices)
+  return [source[i] for i in indices]
+
+
+class InMemorySource:
+  """A random-access source of ``{'image', 'label'}`` records held as two
+  numpy arrays, read once from another source.
+
+  Reading a TFDS record decodes it (about 0.3-0.5 ms each on this 2-core
+  machine, so 20-30 ms for a batch of 64, slower than a small model's
+  step); from memory the whole pipeline takes about 7 ms a batch. Worth it
+  for datasets that fit in memory: the embedded ones, MNIST, CIFAR-10.
+  """
+
+  def __init__(self, source, chunk: int = 2_000):
+    images, labels = [], []
+    for start in range(0, len(source), chunk):
+      records = read_records(source, range(start,
+                                           min(start + chunk, len(source))))
+      images.append(np.stack([np.asarray(r['image'], np.uint8)
+                              for r in records]))
+      labels.append(np.array([r['label'] for r in records], np.int32))
+    self.images = np.concatenate(images)
+    self.labels = np.concatenate(labels)
+
+  def __len__(self) -> int:
+    return len(self.labels)
+
+  def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+    return {'image': self.images[index], 'label': self.labels[index]}
+
+
 def image_batches(source, *, batch_size: int, seed: int,
                   image_shape: Sequence[int], process_index: int = 0,
                   process_count: int = 1, prefetch: int = 2):
@@ -108,10 +145,11 @@ def image_examples(source, *, image_shape: Sequence[int], limit: int,
     ``[n]``.
   """
   count = min(limit, len(source))
-  dataset = grain.MapDataset.source(source).seed(seed).shuffle()[:count]
+  order = grain.MapDataset.range(len(source)).seed(seed).shuffle()[:count]
   images, labels = [], []
   for start in range(0, count, 1000):
-    records = [dataset[i] for i in range(start, min(start + 1000, count))]
+    records = read_records(source, [order[i] for i in
+                                    range(start, min(start + 1000, count))])
     images.append(to_float_images(
         np.stack([np.asarray(r['image'], np.uint8) for r in records]),
         tuple(image_shape)))
