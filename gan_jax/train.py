@@ -306,8 +306,8 @@ def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
   For datasets sampled on device the function is ``state -> (state,
   metrics)``; for host-fed (image) datasets it is ``(state, batches) ->
   (state, metrics)`` with ``batches`` a :class:`data.Batch` of
-  ``[num_steps, n_critic, batch_size, ...]`` arrays. Returns the new state and the metrics averaged over the
-  fused steps.
+  ``[num_steps, n_critic, batch_size, ...]`` arrays. Returns the new state
+  and the metrics averaged over the fused steps.
   """
   train_step = make_train_step(gan)
 

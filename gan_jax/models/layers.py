@@ -8,6 +8,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gan_jax.models import common
+
 NORMALIZATIONS = ('none', 'batch', 'layer')
 
 
@@ -62,6 +64,16 @@ class ClassConditionalAffine(nn.Module):
                       name='offset')(labels)
     broadcast = (x.shape[0],) + (1,) * (x.ndim - 2) + (features,)
     return x * scale.reshape(broadcast) + offset.reshape(broadcast)
+
+
+def critic_output(features: jax.Array, labels: jax.Array | None,
+                  num_classes: int):
+  """The :class:`CriticOutput` of a critic whose last hidden activations are
+  ``features`` (``[batch, ...]``): projection (or plain) logits on them.
+  Must be called inside a compact module."""
+  flat = features.reshape(features.shape[0], -1)
+  return common.CriticOutput(
+      logits=ProjectionLogits(num_classes)(flat, labels), features=flat)
 
 
 class ProjectionLogits(nn.Module):

@@ -110,10 +110,7 @@ class SNGANCNNCritic(nn.Module):
       h = act(_conv(features, 3)(h))
       h = act(_conv(features, 4, stride=2)(h))
     h = act(_conv(self.width * 8, 3)(h))
-    features = h.reshape(h.shape[0], -1)
-    return common.CriticOutput(
-        logits=layers.ProjectionLogits(self.num_classes)(features, labels),
-        features=features)
+    return layers.critic_output(h, labels, self.num_classes)
 
 
 class GeneratorBlock(nn.Module):
@@ -209,7 +206,5 @@ class SNGANResNetCritic(nn.Module):
     for index in range(num_down + 2):
       h = CriticBlock(self.width, downsample=index < num_down,
                       first=index == 0)(h)
-    features = jnp.sum(jax.nn.relu(h), axis=(1, 2))
-    return common.CriticOutput(
-        logits=layers.ProjectionLogits(self.num_classes)(features, labels),
-        features=features)
+    return layers.critic_output(jnp.sum(jax.nn.relu(h), axis=(1, 2)),
+                                labels, self.num_classes)
