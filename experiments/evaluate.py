@@ -26,6 +26,7 @@ from gan_jax import checkpoint
 from gan_jax import config as config_lib
 from gan_jax import console
 from gan_jax import evaluation
+from gan_jax import parallel
 from gan_jax import train
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A run directory.')
@@ -47,18 +48,22 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
   workdir = _WORKDIR.value
+  console.quiet_library_logs()
   try:
     config = config_lib.from_run(workdir)
     if _NUM_SAMPLES.value is not None:
       config.eval.num_samples = _NUM_SAMPLES.value
+    config.parallel = 'none'  # Only training splits config.batch_size.
     config_lib.validate(config)
   except config_lib.ConfigError as e:
     _fail(str(e))
-  console.quiet_library_logs()
 
   gan = train.build(config)
-  template = jax.jit(functools.partial(train.init_state, gan))(
-      jax.random.PRNGKey(config.seed))
+  # Samples and features are split over every local device.
+  data_parallel = parallel.DataParallel(parallel.resolve_mode('auto'))
+  template = data_parallel.replicate(
+      jax.jit(functools.partial(train.init_state, gan))(
+          jax.random.PRNGKey(config.seed)))
   checkpoints = checkpoint.Checkpointer(
       os.path.join(workdir, 'checkpoints'), config.keep_checkpoints)
   steps = checkpoints.steps()
@@ -71,11 +76,12 @@ def main(argv):
     _fail(str(e))
   checkpoints.close()
 
-  evaluator = evaluation.Evaluator(config, gan.dataset)
+  evaluator = evaluation.Evaluator(config, gan.dataset, data_parallel)
   # The key training evaluates with, so the numbers match eval.json's.
   _, eval_key = jax.random.split(jax.random.PRNGKey(config.seed))
-  results, _ = train.evaluate_state(gan, evaluator, state, eval_key,
-                                    config.eval.num_samples)
+  results, _ = train.evaluate_state(
+      gan, evaluator, state, eval_key, config.eval.num_samples,
+      train.make_generate(gan, data_parallel))
   out = _OUT.value or os.path.join(
       workdir, 'eval.json' if step == config.num_train_steps
       else f'eval_step_{step}.json')

@@ -6,6 +6,12 @@ Any config value can be overridden, e.g. ``--config.optim.d_lr=1e-4``
 ``--config.tricks=spectral_norm``. Re-running with the same workdir resumes
 from its latest checkpoint. A bad config value is reported in one line with
 exit status 2, before anything is written.
+
+On one host the run uses every local device (``--config.parallel``). On
+several hosts, start the same command on each with ``--coordinator_address``
+(host:port of process 0), ``--num_processes`` and ``--process_id``; on a
+Cloud TPU pod leave them out (``jax.distributed`` finds the slice) and use
+``experiments/launch_tpu_pod.sh``.
 """
 
 import functools
@@ -18,6 +24,7 @@ from ml_collections import config_flags
 
 from gan_jax import config as config_lib
 from gan_jax import console
+from gan_jax import parallel
 from gan_jax import train
 
 _DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(
@@ -26,6 +33,14 @@ _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'Path to a config file (configs/*.py); default: '
     'configs/dcgan_digits.py.', lock_config=True)
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for all outputs.')
+_COORDINATOR = flags.DEFINE_string(
+    'coordinator_address', None, 'Multi-process runs: host:port of process '
+    '0, reachable from every process (jax.distributed).')
+_NUM_PROCESSES = flags.DEFINE_integer(
+    'num_processes', None, 'Multi-process runs: how many processes.')
+_PROCESS_ID = flags.DEFINE_integer(
+    'process_id', None, 'Multi-process runs: this process, 0 to '
+    'num_processes - 1.')
 flags.mark_flags_as_required(['workdir'])
 
 
@@ -33,12 +48,14 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
   config = _CONFIG.value
+  console.quiet_library_logs()
   try:
+    parallel.initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value,
+                                    _PROCESS_ID.value)
     config_lib.validate(config)
-  except config_lib.ConfigError as e:
+  except (config_lib.ConfigError, ValueError) as e:
     print(f'error: {e}', file=sys.stderr)
     sys.exit(2)
-  console.quiet_library_logs()
   train.train_and_evaluate(config, _WORKDIR.value)
 
 

@@ -15,9 +15,10 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from gan_jax import data, evaluation, losses, models, tricks
+from gan_jax import data, evaluation, losses, models, parallel, tricks
 
-PARALLEL_MODES = ('none',)
+# Written to config.json next to the config, not part of it.
+_RUNTIME_KEYS = ('process_count', 'device_count')
 
 
 class ConfigError(ValueError):
@@ -43,7 +44,9 @@ def base() -> ml_collections.ConfigDict:
   # trick_args.<name>.<arg>: every trick's arguments with their defaults.
   c.trick_args = ml_collections.ConfigDict(
       {name: tricks.default_args(name) for name in tricks.TRICKS})
-  c.parallel = 'none'
+  # Data parallelism (gan_jax.parallel): auto (shard_map on more than one
+  # device, else none), none, shard_map or pmap.
+  c.parallel = 'auto'
 
   c.optim = ml_collections.ConfigDict()
   c.optim.g_lr = 1e-3
@@ -133,9 +136,17 @@ def from_run(workdir: str) -> ml_collections.ConfigDict:
     raise ConfigError(f'{workdir!r} holds no run (no config.json)')
   with open(path) as f:
     saved = json.load(f)
+  for key in _RUNTIME_KEYS:
+    saved.pop(key, None)
   config = base()
   _merge(config, saved)
   return config
+
+
+def runtime_info() -> dict[str, int]:
+  """What config.json records about where a run ran, beside its config."""
+  return {'process_count': jax.process_count(),
+          'device_count': jax.device_count()}
 
 
 def conditioning_classes(config: ml_collections.ConfigDict,
@@ -171,8 +182,9 @@ def _get(config, dotted: str):
 def validate(config: ml_collections.ConfigDict) -> None:
   """Raises ConfigError on the first value that cannot work.
 
-  Checks names against the registries, numeric ranges, and the models'
-  constructor arguments, without touching the workdir or the devices.
+  Checks names against the registries, numeric ranges, the models'
+  constructor arguments and the batch split over the devices (so call it
+  after ``parallel.initialize_distributed``), without touching the workdir.
   """
   for key in _POSITIVE_INTS:
     value = _get(config, key)
@@ -184,9 +196,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for key in _UNIT_INTERVAL:
     if not 0 <= _get(config, key) < 1:
       raise ConfigError(f'config.{key}={_get(config, key)!r} must be in [0, 1)')
-  if config.parallel not in PARALLEL_MODES:
-    raise ConfigError(f'config.parallel={config.parallel!r}; allowed: '
-                      f'{", ".join(PARALLEL_MODES)}')
+  problem = parallel.check_config(config.parallel, config.batch_size)
+  if problem:
+    raise ConfigError(problem)
   try:
     tricks.from_config(config.tricks, config.trick_args, config.loss,
                        losses.get(config.loss))

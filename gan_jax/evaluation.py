@@ -29,6 +29,7 @@ import ml_collections
 import numpy as np
 
 from gan_jax import data
+from gan_jax import parallel
 from gan_jax import metrics
 from gan_jax.data import tfds_sources
 from gan_jax.metrics.features import digits_classifier
@@ -80,18 +81,21 @@ class Features:
     return out
 
 
-def _make_extractor(name: str, eval_config, dataset):
+def _make_extractor(name: str, eval_config, dataset, data_parallel):
   """``images -> Features`` for the extractor ``name`` (not ``none``)."""
   if name == 'digits_classifier':
     extract = digits_classifier.DigitsExtractor(
-        dataset.data_dir, per_channel=dataset.name == 'stacked_digits')
+        dataset.data_dir, per_channel=dataset.name == 'stacked_digits',
+        data_parallel=data_parallel)
     logging.info('digits classifier: %.1f%% held-out accuracy',
                  100 * extract.held_out_accuracy)
     return lambda images: Features(*extract(images))
-  extract = inception.make_fid_inception(eval_config.inception_weights)
+  extract = inception.make_fid_inception(eval_config.inception_weights,
+                                         data_parallel=data_parallel)
   # The Inception Score of Salimans et al. (and its reference code) takes
   # the softmax of the 1008 logits without the final layer's bias.
-  bias = np.asarray(extract.variables['params']['fc']['bias'], np.float64)
+  bias = np.asarray(parallel.local_copy(
+      extract.variables['params']['fc']['bias']), np.float64)
 
   def inception_features(images):
     pool3, logits = extract(images)
@@ -107,10 +111,12 @@ class Evaluator:
   Args:
     config: the experiment config (``data`` and ``eval`` are read).
     dataset: the experiment's dataset.
+    data_parallel: a :class:`gan_jax.parallel.DataParallel` whose devices
+      share the rows of feature extraction; None: the default device.
   """
 
   def __init__(self, config: ml_collections.ConfigDict,
-               dataset: data.Dataset):
+               dataset: data.Dataset, data_parallel=None):
     self._dataset = dataset
     self._eval = config.eval
     self.extractor = None
@@ -134,7 +140,8 @@ class Evaluator:
                       '(swd); set eval.inception_weights for FID',
                       dataset.name)
       return
-    self.extract = _make_extractor(self.extractor, config.eval, dataset)
+    self.extract = _make_extractor(self.extractor, config.eval, dataset,
+                                   data_parallel)
     self._real = self._cached_reference_features()
 
   def _cached_reference_features(self) -> Features:
@@ -153,9 +160,10 @@ class Evaluator:
         return Features(**{k: cached[k] for k in cached.files})
     real = self.extract(self.real_images)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + '.tmp', 'wb') as f:
+    temporary = f'{path}.tmp{os.getpid()}'  # Processes may race to write.
+    with open(temporary, 'wb') as f:
       np.savez(f, **real.arrays())
-    os.replace(path + '.tmp', path)
+    os.replace(temporary, path)
     return real
 
   def __call__(self, samples: np.ndarray) -> dict[str, Any]:

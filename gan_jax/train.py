@@ -31,9 +31,11 @@ from gan_jax import config as config_lib
 from gan_jax import data
 from gan_jax import diagnostics
 from gan_jax import evaluation
+from gan_jax import global_batch
 from gan_jax import losses
 from gan_jax import metric_writer
 from gan_jax import models
+from gan_jax import parallel
 from gan_jax import plotting
 from gan_jax import tricks as tricks_lib
 
@@ -158,13 +160,22 @@ def _prefixed(prefix: str, terms: dict[str, jax.Array]) -> Metrics:
   return {f'{prefix}/{name}': value for name, value in terms.items()}
 
 
-def make_train_step(gan: Gan) -> Callable[[TrainState, data.Batch],
-                                          tuple[TrainState, Metrics]]:
+def make_train_step(gan: Gan, batch_axis: str | None = None) -> Callable[
+    [TrainState, data.Batch], tuple[TrainState, Metrics]]:
   """The pure train step ``(state, batch) -> (state, metrics)``.
 
   ``batch`` is a :class:`data.Batch` of ``[n_critic, batch_size, ...]`` real
   samples and labels: one slice per critic update; the generator update sees
   the last one (feature matching compares against it).
+
+  With ``batch_axis`` the function is the per-device step of data
+  parallelism (:mod:`gan_jax.parallel`): ``batch`` holds this device's rows,
+  and gradients, metrics and every batch statistic are averaged over the
+  axis (:mod:`gan_jax.global_batch`), so every device makes the update the
+  single-device step makes on the global batch. Latents and trick noise are
+  drawn for the global batch and sliced; only dropout masks are drawn per
+  device (from a per-device key), so a generator with dropout differs from
+  the single-device run in its masks.
 
   A conditional experiment generates each fake with the label of the real
   example at the same position, so real and fake batches have the same
@@ -173,14 +184,18 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, data.Batch],
   learns every class in proportion to the data.
   """
   tricks = gan.tricks
+  generator = models.with_batch_axis(gan.generator, batch_axis)
+  critic = models.with_batch_axis(gan.critic, batch_axis)
 
   def condition(labels):
     return labels if gan.num_classes else None
 
   def generate(g: Player, key, labels, train: bool):
     z_key, dropout_key = jax.random.split(key)
-    z = jax.random.normal(z_key, (gan.batch_size, gan.latent_dim))
-    return models.apply(gan.generator, g.params, g.model_state, z, train,
+    z = global_batch.draw(jax.random.normal, z_key,
+                          (labels.shape[0], gan.latent_dim), batch_axis)
+    dropout_key = global_batch.device_key(dropout_key, batch_axis)
+    return models.apply(generator, g.params, g.model_state, z, train,
                         rngs={'dropout': dropout_key},
                         labels=condition(labels))
 
@@ -193,13 +208,13 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, data.Batch],
     labels = condition(labels)
 
     def apply(x):
-      return models.apply(gan.critic, used_params, d_model_state, x,
+      return models.apply(critic, used_params, d_model_state, x,
                           train=True, labels=labels)[0]
 
-    real_out, d_model_state = models.apply(gan.critic, used_params,
+    real_out, d_model_state = models.apply(critic, used_params,
                                            d_model_state, real, train=True,
                                            labels=labels)
-    fake_out, d_model_state = models.apply(gan.critic, used_params,
+    fake_out, d_model_state = models.apply(critic, used_params,
                                            d_model_state, fake, train=True,
                                            labels=labels)
     view = tricks_lib.CriticView(apply, real, fake, real_out, fake_out,
@@ -209,7 +224,7 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, data.Batch],
   def critic_update(state: TrainState, real: data.Batch, index: int):
     key = jax.random.fold_in(_step_key(state, _CRITIC_STREAM), index)
     z_key, trick_key = jax.random.split(key)
-    info = tricks_lib.StepInfo(state.step, trick_key)
+    info = tricks_lib.StepInfo(state.step, trick_key, batch_axis)
     fake, g_model_state = generate(state.generator, z_key, real.labels,
                                    train=True)
     fake = jax.lax.stop_gradient(fake)
@@ -228,6 +243,7 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, data.Batch],
 
     grads, (terms, trick_state, d_model_state, real_logits, fake_logits) = (
         jax.grad(loss_fn, has_aux=True)(state.critic.params))
+    grads = global_batch.average(grads, batch_axis)
     updates, opt_state = gan.d_optimizer.update(grads, state.critic.opt_state,
                                                 state.critic.params)
     d_params = optax.apply_updates(state.critic.params, updates)
@@ -246,7 +262,7 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, data.Batch],
 
   def generator_update(state: TrainState, real: data.Batch):
     z_key, trick_key = jax.random.split(_step_key(state, _GENERATOR_STREAM))
-    info = tricks_lib.StepInfo(state.step, trick_key)
+    info = tricks_lib.StepInfo(state.step, trick_key, batch_axis)
 
     def loss_fn(g_params):
       fake, g_model_state = generate(state.generator.replace(params=g_params),
@@ -261,6 +277,7 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, data.Batch],
 
     grads, (terms, g_model_state) = jax.grad(loss_fn, has_aux=True)(
         state.generator.params)
+    grads = global_batch.average(grads, batch_axis)
     updates, opt_state = gan.g_optimizer.update(
         grads, state.generator.opt_state, state.generator.params)
     g_params = optax.apply_updates(state.generator.params, updates)
@@ -286,22 +303,31 @@ def make_train_step(gan: Gan) -> Callable[[TrainState, data.Batch],
         state, jax.tree.map(lambda x: x[-1], batch))
     state = state.replace(step=state.step + 1)
     critic_metrics = jax.tree.map(jnp.mean, critic_metrics)
-    return state, {**critic_metrics, **generator_metrics}
+    return state, global_batch.average({**critic_metrics,
+                                        **generator_metrics}, batch_axis)
 
   return train_step
 
 
-def sample_real_batch(gan: Gan, state: TrainState) -> data.Batch:
-  """The step's ``[n_critic, batch_size, ...]`` real batch, drawn on device."""
+def sample_real_batch(gan: Gan, state: TrainState,
+                      batch_axis: str | None = None) -> data.Batch:
+  """The step's ``[n_critic, batch_size, ...]`` real batch, drawn on device
+  (this device's rows of it in a step sharded over ``batch_axis``)."""
   flat = gan.dataset.sample_batch(_step_key(state, _DATA_STREAM),
                                   gan.n_critic * gan.batch_size)
   return jax.tree.map(
-      lambda x: x.reshape(gan.n_critic, gan.batch_size, *x.shape[1:]), flat)
+      lambda x: global_batch.local_rows(
+          x.reshape(gan.n_critic, gan.batch_size, *x.shape[1:]), batch_axis,
+          axis=1), flat)
 
 
-def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
-    ..., tuple[TrainState, Metrics]]:
+def make_fused_steps(gan: Gan, num_steps: int,
+                     batch_axis: str | None = None) -> Callable[
+                         ..., tuple[TrainState, Metrics]]:
   """``num_steps`` train steps in one function (lax.scan), for one jit call.
+
+  With ``batch_axis``, the per-device function of data parallelism (see
+  :func:`make_train_step`); ``batches`` then hold this device's rows.
 
   For datasets sampled on device the function is ``state -> (state,
   metrics)``; for host-fed (image) datasets it is ``(state, batches) ->
@@ -309,7 +335,7 @@ def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
   ``[num_steps, n_critic, batch_size, ...]`` arrays. Returns the new state
   and the metrics averaged over the fused steps.
   """
-  train_step = make_train_step(gan)
+  train_step = make_train_step(gan, batch_axis)
 
   def average(state, metrics):
     return state, jax.tree.map(jnp.mean, metrics)
@@ -325,35 +351,51 @@ def make_fused_steps(gan: Gan, num_steps: int) -> Callable[
 
   if data.is_on_device(gan.dataset):
     def sampled_step(state, _):
-      return train_step(state, sample_real_batch(gan, state))
+      return train_step(state, sample_real_batch(gan, state, batch_axis))
 
     return lambda state: scan(sampled_step, state, None)
 
   return lambda state, batches: scan(train_step, state, batches)
 
 
-def make_generate(gan: Gan) -> Callable[..., jax.Array]:
-  """``(state, key, num_samples, raw, labels=None) -> samples``, jitted.
+def make_generate(gan: Gan, data_parallel: parallel.DataParallel | None = None
+                  ) -> Callable[..., np.ndarray]:
+  """``(state, key, num_samples, raw, labels=None) -> samples`` (numpy).
 
   In eval mode, with the parameters the tricks choose for evaluation (e.g.
   the EMA copy), or the raw generator parameters when ``raw`` is true. A
   conditional generator makes ``labels`` (``[num_samples]`` ints); by default
   every class in turn, ``i % num_classes`` for sample ``i``.
-  """
 
-  @functools.partial(jax.jit, static_argnums=(2, 3))
-  def generate(state: TrainState, key: jax.Array, num_samples: int,
-               raw: bool = False, labels: jax.Array | None = None):
+  The samples' rows are split over the devices of ``data_parallel`` (zero
+  latents pad them to a multiple of the devices), so the same key gives the
+  same samples on any number of devices; ``state`` is then globally
+  replicated (:meth:`parallel.DataParallel.to_global`).
+  """
+  data_parallel = data_parallel or parallel.DataParallel('none')
+
+  @functools.partial(jax.jit, static_argnums=(2, 3),
+                     out_shardings=data_parallel.rows_sharding())
+  def generate_rows(state: TrainState, key: jax.Array, num_samples: int,
+                    raw: bool, labels: jax.Array):
     params = state.generator.params
     if not raw:
       params = gan.tricks.generator_for_eval(params, state.tricks)
-    if gan.num_classes and labels is None:
-      labels = jnp.arange(num_samples, dtype=jnp.int32) % gan.num_classes
     z_key, dropout_key = jax.random.split(key)
     z = jax.random.normal(z_key, (num_samples, gan.latent_dim))
+    z = jnp.pad(z, ((0, labels.shape[0] - num_samples), (0, 0)))
     return models.apply(gan.generator, params, state.generator.model_state, z,
                         train=False, rngs={'dropout': dropout_key},
                         labels=labels if gan.num_classes else None)[0]
+
+  def generate(state: TrainState, key: jax.Array, num_samples: int,
+               raw: bool = False, labels=None) -> np.ndarray:
+    if labels is None:
+      labels = np.arange(num_samples, dtype=np.int32) % max(gan.num_classes, 1)
+    labels = data_parallel.put_rows(np.asarray(labels, np.int32))
+    rows = generate_rows(state, data_parallel.replicate(key), num_samples,
+                         raw, labels)
+    return data_parallel.get_rows(rows, num_samples)
 
   return generate
 
@@ -452,6 +494,17 @@ def _format_eta(seconds: float) -> str:
   return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
 
 
+def _write_config(config: ml_collections.ConfigDict, mode: str,
+                  path: str) -> None:
+  """config.json: the resolved config, with the parallel mode used and the
+  processes and devices the run had."""
+  resolved = json.loads(config.to_json_best_effort())
+  resolved.update(parallel=mode, **config_lib.runtime_info())
+  with open(path, 'w') as f:
+    json.dump(resolved, f, indent=2, sort_keys=True)
+    f.write('\n')
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict,
                        workdir: str) -> dict[str, float]:
   """Trains the experiment ``config`` in ``workdir`` and evaluates it.
@@ -460,37 +513,50 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   ``samples/*.png``, ``checkpoints/`` and ``eval.json`` (see README.md).
   Resumes from the latest checkpoint in ``workdir`` if there is one.
 
+  Runs on every device of every process (``config.parallel``, see
+  :mod:`gan_jax.parallel`); each process calls this function, only process
+  0 writes files other than checkpoints.
+
   Returns:
     The final evaluation metrics (also in ``eval.json``).
   """
   gan = build(config)
-  os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
-  with open(os.path.join(workdir, 'config.json'), 'w') as f:
-    f.write(config.to_json_best_effort(indent=2, sort_keys=True) + '\n')
+  data_parallel = parallel.DataParallel(parallel.resolve_mode(config.parallel))
+  writes = parallel.is_writer()
+  if writes:
+    os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+    _write_config(config, data_parallel.mode,
+                  os.path.join(workdir, 'config.json'))
 
   seed_key = jax.random.PRNGKey(config.seed)
   state_key, eval_key = jax.random.split(seed_key)
-  state = jax.jit(functools.partial(init_state, gan))(state_key)
+  # Globally replicated: the layout of checkpoints and of evaluation.
+  state = data_parallel.replicate(
+      jax.jit(functools.partial(init_state, gan))(state_key))
   checkpoints = checkpoint.Checkpointer(
       os.path.join(workdir, 'checkpoints'), config.keep_checkpoints)
   feeder = HostBatches(gan, config.seed)
+  # Every process reads the same number of batches from its own shard, so
+  # the position saved (by process 0) is every process's position.
   state, data_state = checkpoints.restore_latest(state, feeder.get_state())
   feeder.set_state(data_state)
-  start = int(state.step)
+  start = int(parallel.local_copy(state.step))
   if start:
     logging.info('resumed from the checkpoint of step %d', start)
-  writer = metric_writer.MetricWriter(workdir, resume_step=start)
-  generate = make_generate(gan)
+  writer = (metric_writer.MetricWriter(workdir, resume_step=start)
+            if writes else None)
+  generate = make_generate(gan, data_parallel)
   diagnose = diagnostics.make_diagnose(gan.critic, gan.tricks)
   total = config.num_train_steps
-  evaluator = evaluation.Evaluator(config, gan.dataset)
+  evaluator = evaluation.Evaluator(config, gan.dataset, data_parallel)
 
-  def evaluate() -> dict[str, float]:
+  def evaluate(state) -> dict[str, float]:
     return evaluate_state(gan, evaluator, state, eval_key,
                           config.eval.num_samples, generate)[0]
 
-  def save_samples(step: int) -> None:
-    """Sample grids (images) or scatter plots (2-D), from fixed latents."""
+  def save_samples(step: int, state) -> None:
+    """Sample grids (images) or scatter plots (2-D), from fixed latents.
+    Every process generates (the rows are sharded); process 0 writes."""
     for _, raw in eval_variants(gan):
       suffix = '_raw' if raw else ''
       path = os.path.join(workdir, 'samples', f'step_{step:08d}{suffix}.png')
@@ -498,31 +564,41 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
         # The evaluated samples themselves, against as many real ones.
         samples = generate_samples(gan, generate, state, eval_key,
                                    config.eval.num_samples, raw)
-        real = np.asarray(gan.dataset.sample(eval_key,
-                                             config.eval.num_samples))
-        plotting.save_scatter(
-            path, real, samples,
-            title=f'{config.data.name}, step {step}{" (raw)" if raw else ""}')
+        if writes:
+          real = np.asarray(gan.dataset.sample(eval_key,
+                                               config.eval.num_samples))
+          plotting.save_scatter(
+              path, real, samples, title=f'{config.data.name}, step {step}'
+              f'{" (raw)" if raw else ""}')
         continue
       if gan.num_classes:  # One row per class.
         labels = grid_classes(gan.num_classes).repeat(_GRID_COLUMNS)
-        shown = generate(state, eval_key, len(labels), raw,
-                         jnp.asarray(labels))
+        shown = generate(state, eval_key, len(labels), raw, labels)
       else:
         shown = generate(state, eval_key, _GRID_COLUMNS ** 2, raw)
-      grid = plotting.image_grid(np.asarray(shown), columns=_GRID_COLUMNS)
-      plotting.save_image(path, grid)
-      writer.write_image(step, 'samples' + suffix, grid)
+      if writes:
+        grid = plotting.image_grid(shown, columns=_GRID_COLUMNS)
+        plotting.save_image(path, grid)
+        writer.write_image(step, 'samples' + suffix, grid)
+
+  def diagnose_state(state) -> dict[str, float]:
+    """Diagnostics on process 0's own copy of the state and its last batch."""
+    state = parallel.local_copy(state)
+    real = (sample_real_batch(gan, state) if data.is_on_device(gan.dataset)
+            else jax.tree.map(jnp.asarray, feeder.last))
+    return diagnose(state.critic, state.tricks, real.images[0],
+                    real.labels[0] if gan.num_classes else None)
 
   periods = (config.log_every, config.sample_every, config.checkpoint_every,
              config.eval_every)
   lengths = _chunk_lengths(start, total, config.steps_per_call, periods)
+  state = data_parallel.from_global(state)
   compiled = {}
   compile_start = time.perf_counter()
   for length in sorted(set(lengths)):
-    compiled[length] = jax.jit(make_fused_steps(gan, length),
-                               donate_argnums=0).lower(
-                                   state, *feeder.shapes(length)).compile()
+    compiled[length] = data_parallel.compile(
+        make_fused_steps(gan, length, data_parallel.batch_axis), state,
+        data_parallel.batch_shapes(feeder.shapes(length)))
   if compiled:
     logging.info('compiled %d train program(s) in %.1fs', len(compiled),
                  time.perf_counter() - compile_start)
@@ -530,21 +606,21 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   step, window_metrics, results = start, [], {}
   window_start, window_step = time.perf_counter(), start
   for length in lengths:
-    state, metrics = compiled[length](state, *feeder.take(length))
+    state, metrics = compiled[length](
+        state, *data_parallel.put_batches(feeder.take(length)))
     step += length
     window_metrics.append((length, metrics))
     if not any(_is_due(step, p, total) for p in periods):
       continue
     jax.block_until_ready(state)
+    global_state = data_parallel.to_global(state)
     record = {}
     if _is_due(step, config.log_every, total):
       elapsed = time.perf_counter() - window_start
       record = _average(window_metrics)
       record['steps_per_sec'] = (step - window_step) / elapsed
-      real = (sample_real_batch(gan, state) if data.is_on_device(gan.dataset)
-              else feeder.last)
-      record.update(diagnose(state.critic, state.tricks, real.images[0],
-                             real.labels[0] if gan.num_classes else None))
+      if writes:
+        record.update(diagnose_state(global_state))
       logging.info('step %d/%d | %s | %.0f steps/s | ETA %s', step, total,
                    ' '.join(f'{k} {v:.4g}' for k, v in sorted(record.items())
                             if k.endswith('_loss')),
@@ -552,27 +628,30 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                    _format_eta((total - step) / record['steps_per_sec']))
       window_metrics, window_step = [], step
     if _is_due(step, config.eval_every, total):
-      results = evaluate()
+      results = evaluate(global_state)
       record.update({f'eval/{k}': v for k, v in results.items()})
     if _is_due(step, config.sample_every, total):
-      save_samples(step)
-    if record:
+      save_samples(step, global_state)
+    if record and writes:
       writer.write(step, record)
     if step < total and _is_due(step, config.checkpoint_every, total):
-      checkpoints.save(step, state, feeder.get_state())
+      checkpoints.save(step, global_state, feeder.get_state())
     window_start = time.perf_counter()
 
+  global_state = data_parallel.to_global(state)
   if not lengths:  # A finished run, resumed: evaluate its final state again.
-    results = evaluate()
-  write_eval_json(os.path.join(workdir, 'eval.json'), total, results,
-                  evaluator.protocol)
+    results = evaluate(global_state)
+  if writes:
+    write_eval_json(os.path.join(workdir, 'eval.json'), total, results,
+                    evaluator.protocol)
   logging.info('final evaluation at step %d: %s', total, results)
   if lengths:
     # Saved last, so a run whose final checkpoint exists has its eval written.
-    checkpoints.save(total, state, feeder.get_state())
+    checkpoints.save(total, global_state, feeder.get_state())
   checkpoints.close()
   feeder.close()
-  writer.close()
+  if writer:
+    writer.close()
   return results
 
 
@@ -594,9 +673,11 @@ class HostBatches:
           gan.batch_size, seed, jax.process_index(), jax.process_count())
 
   def shapes(self, num_steps: int) -> tuple[data.Batch, ...]:
+    """Shapes of :meth:`take`: this process's share of the global batch."""
     if self._iterator is None:
       return ()
-    leading = (num_steps, self._gan.n_critic, self._gan.batch_size)
+    leading = (num_steps, self._gan.n_critic,
+               self._gan.batch_size // jax.process_count())
     return (data.Batch(
         jax.ShapeDtypeStruct((*leading, *self._gan.dataset.sample_shape),
                              jnp.float32),
@@ -628,7 +709,7 @@ class HostBatches:
 
 def _average(window: list[tuple[int, Metrics]]) -> dict[str, float]:
   """Step-weighted mean of the metrics of the fused calls in a log window."""
-  window = jax.device_get(window)
+  window = jax.device_get(parallel.local_copy(window))
   steps = sum(length for length, _ in window)
   return {name: float(sum(length * m[name] for length, m in window) / steps)
           for name in window[0][1]}

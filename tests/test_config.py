@@ -16,7 +16,8 @@ from gan_jax import config as config_lib
     ('optim.n_critic', 0, 'config.optim.n_critic=0 must be a positive'),
     ('optim.d_lr', 0.0, r'config.optim.d_lr=0.0 must be > 0'),
     ('optim.b1', 1.0, r'config.optim.b1=1.0 must be in \[0, 1\)'),
-    ('parallel', 'pjit', "config.parallel='pjit'; allowed: none"),
+    ('parallel', 'pjit',
+     "config.parallel='pjit'; allowed: auto, none, shard_map, pmap"),
 ])
 def test_bad_values(key, value, message):
   config = config_lib.base()

@@ -35,7 +35,8 @@ CRITICS: dict[str, type[nn.Module]] = {
 }
 
 # Constructor fields the library fills in itself, not the user.
-_DERIVED_FIELDS = ('output_shape', 'num_classes', 'parent', 'name')
+_DERIVED_FIELDS = ('output_shape', 'num_classes', 'batch_axis', 'parent',
+                   'name')
 
 
 def _is_conditional(cls: type[nn.Module]) -> bool:
@@ -98,6 +99,14 @@ def build_critic(name: str, args: Mapping[str, Any],
   return _build('critic', CRITICS, name, args, num_classes)
 
 
+def with_batch_axis(module: nn.Module, batch_axis: str | None) -> nn.Module:
+  """``module`` computing its batch statistics over the global batch of a
+  step sharded over the mesh axis ``batch_axis`` (as is for families
+  without batch statistics, and for ``batch_axis=None``)."""
+  has_field = any(f.name == 'batch_axis' for f in dataclasses.fields(module))
+  return module.clone(batch_axis=batch_axis) if has_field else module
+
+
 def apply(module: nn.Module, params, model_state, x, train: bool,
           rngs: Mapping[str, Any] | None = None,
           labels: jax.Array | None = None):
@@ -119,4 +128,4 @@ __all__ = ['CRITICS', 'CriticOutput', 'DCGANCritic', 'DCGANGenerator',
            'GENERATORS', 'MLPCritic', 'MLPGenerator', 'SNGANCNNCritic',
            'SNGANCNNGenerator', 'SNGANResNetCritic', 'SNGANResNetGenerator',
            'apply', 'build_critic', 'build_generator', 'conditional_names',
-           'default_args']
+           'default_args', 'with_batch_axis']

@@ -44,12 +44,16 @@ class DCGANGenerator(nn.Module):
       (``gan_jax.models.upsampling``).
     num_classes: > 0 for a class-conditional generator (per-class scale and
       offset in every normalisation); set by the library.
+    batch_axis: the mesh axis a sharded train step splits the batch over,
+      so batch statistics are global (:mod:`gan_jax.global_batch`); set by
+      the library.
   """
   output_shape: Sequence[int]
   width: int = 64
   normalization: str = 'batch'
   upsampling: str = 'transposed'
   num_classes: int = 0
+  batch_axis: str | None = None
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
@@ -60,7 +64,7 @@ class DCGANGenerator(nn.Module):
     features = self.width * 2 ** (doublings - 1)
     h = nn.Dense(4 * 4 * features)(z).reshape(z.shape[0], 4, 4, features)
     norm = lambda h: layers.normalize(h, self.normalization, train, labels,
-                                      self.num_classes)
+                                      self.num_classes, self.batch_axis)
     h = jax.nn.relu(norm(h))
     for _ in range(doublings - 1):
       features //= 2
@@ -83,12 +87,16 @@ class DCGANCritic(nn.Module):
       al. 2018) before the output layer.
     minibatch_stddev_group: its group size.
     num_classes: > 0 for a projection critic; set by the library.
+    batch_axis: the mesh axis a sharded train step splits the batch over,
+      so batch statistics are global (:mod:`gan_jax.global_batch`); set by
+      the library.
   """
   width: int = 64
   normalization: str = 'batch'
   minibatch_stddev: bool = False
   minibatch_stddev_group: int = 4
   num_classes: int = 0
+  batch_axis: str | None = None
 
   @nn.compact
   def __call__(self, x, labels=None,
@@ -100,12 +108,14 @@ class DCGANCritic(nn.Module):
     for index in range(doublings):
       h = nn.Conv(features, (4, 4), strides=(2, 2), padding='SAME')(h)
       if index:
-        h = layers.normalize(h, self.normalization, train)
+        h = layers.normalize(h, self.normalization, train,
+                             batch_axis=self.batch_axis)
       h = act(h)
       features *= 2
     feature_map = h
     if self.minibatch_stddev:
-      h = layers.minibatch_stddev(h, self.minibatch_stddev_group)
+      h = layers.minibatch_stddev(h, self.minibatch_stddev_group,
+                                  self.batch_axis)
     logits = layers.ProjectionLogits(self.num_classes)(
         h.reshape(h.shape[0], -1), labels)
     return common.CriticOutput(logits=logits,

@@ -8,6 +8,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from gan_jax import global_batch
 from gan_jax.models import common
 
 NORMALIZATIONS = ('none', 'batch', 'layer')
@@ -15,10 +16,12 @@ NORMALIZATIONS = ('none', 'batch', 'layer')
 
 def normalize(x: jax.Array, kind: str, train: bool,
               labels: jax.Array | None = None,
-              num_classes: int = 0) -> jax.Array:
+              num_classes: int = 0,
+              batch_axis: str | None = None) -> jax.Array:
   """Batch norm (running statistics at eval), layer norm or nothing.
 
-  With ``num_classes > 0`` the learned scale and offset are chosen by each
+  Batch statistics are over the global batch when the step is sharded over
+  ``batch_axis`` (cross-replica batch norm). With ``num_classes > 0`` the learned scale and offset are chosen by each
   example's class label (:class:`ClassConditionalAffine`): conditional batch
   norm when ``kind`` is ``batch``. Must be called inside a compact module (it
   creates submodules).
@@ -26,7 +29,8 @@ def normalize(x: jax.Array, kind: str, train: bool,
   learned_affine = not num_classes
   if kind == 'batch':
     x = nn.BatchNorm(use_running_average=not train, momentum=0.9,
-                     use_scale=learned_affine, use_bias=learned_affine)(x)
+                     use_scale=learned_affine, use_bias=learned_affine,
+                     axis_name=batch_axis if train else None)(x)
   elif kind == 'layer':
     x = nn.LayerNorm(use_scale=learned_affine, use_bias=learned_affine)(x)
   elif kind != 'none':
@@ -135,10 +139,12 @@ class MinibatchDiscrimination(nn.Module):
   Projects each example's features to ``num_kernels`` rows of
   ``kernel_dim`` (the tensor T of the paper), and appends, per kernel, the
   sum over the other examples of exp(−L1 distance): a critic that sees these
-  can tell a collapsed batch from a diverse one.
+  can tell a collapsed batch from a diverse one. The other examples are
+  those of the global batch when the step is sharded over ``batch_axis``.
   """
   num_kernels: int
   kernel_dim: int = 5
+  batch_axis: str | None = None
 
   @nn.compact
   def __call__(self, features: jax.Array) -> jax.Array:
@@ -147,23 +153,29 @@ class MinibatchDiscrimination(nn.Module):
     m = nn.Dense(self.num_kernels * self.kernel_dim, use_bias=False,
                  kernel_init=nn.initializers.normal(0.1))(flat)
     m = m.reshape(batch, self.num_kernels, self.kernel_dim)
-    # L1 distances [batch, batch, kernels], one kernel dimension at a time so
-    # the [batch, batch, kernels, kernel_dim] difference is never formed.
-    l1 = sum(jnp.abs(m[:, None, :, c] - m[None, :, :, c])
+    everyone = global_batch.gather(m, self.batch_axis)
+    # L1 distances [batch, global batch, kernels], one kernel dimension at a
+    # time so the [batch, batch, kernels, kernel_dim] difference is never
+    # formed.
+    l1 = sum(jnp.abs(m[:, None, :, c] - everyone[None, :, :, c])
              for c in range(self.kernel_dim))
     similarity = jnp.sum(jnp.exp(-l1), axis=1) - 1.0  # Minus the self term.
     return jnp.concatenate([flat, similarity], axis=-1)
 
 
-def minibatch_stddev(features: jax.Array, group_size: int = 4) -> jax.Array:
+def minibatch_stddev(features: jax.Array, group_size: int = 4,
+                     batch_axis: str | None = None) -> jax.Array:
   """Appends the minibatch standard deviation (Karras et al. 2018, Sec. 3).
 
   The batch is split into groups of ``group_size``; within each group the
   standard deviation of every feature is averaged into one number, appended
   to the features of the group's examples (as a constant feature map for
   images: ``features`` is ``[batch, ...]``, the statistic broadcast over all
-  but the last axis).
+  but the last axis). Groups are formed over the global batch when the step
+  is sharded over ``batch_axis``.
   """
+  local = features
+  features = global_batch.gather(features, batch_axis)
   batch = features.shape[0]
   group = min(group_size, batch)
   if batch % group:
@@ -174,5 +186,6 @@ def minibatch_stddev(features: jax.Array, group_size: int = 4) -> jax.Array:
   stat = jnp.mean(std.reshape(batch // group, -1), axis=1)  # [batch / group]
   stat = jnp.tile(stat, group)  # Example i belongs to group i % (batch/group).
   stat = stat.reshape((batch,) + (1,) * (features.ndim - 1))
-  stat = jnp.broadcast_to(stat, features.shape[:-1] + (1,))
-  return jnp.concatenate([features, stat], axis=-1)
+  stat = global_batch.local_rows(stat, batch_axis)
+  stat = jnp.broadcast_to(stat, local.shape[:-1] + (1,))
+  return jnp.concatenate([local, stat], axis=-1)

@@ -34,6 +34,9 @@ class MLPGenerator(nn.Module):
     dropout: dropout rate after each hidden layer, applied at sampling time
       too (noise from dropout, as in Isola et al. 2017); needs a ``dropout``
       PRNG stream.
+    batch_axis: the mesh axis a sharded train step splits the batch over,
+      so batch statistics are global (:mod:`gan_jax.global_batch`); set by
+      the library.
   """
   output_shape: Sequence[int]
   width: int = 128
@@ -42,6 +45,7 @@ class MLPGenerator(nn.Module):
   normalization: str = 'none'
   vbn_reference_size: int = 64
   dropout: float = 0.0
+  batch_axis: str | None = None
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -63,7 +67,8 @@ class MLPGenerator(nn.Module):
       if virtual:
         h = layers.VirtualBatchNorm(num_reference)(h)
       else:
-        h = layers.normalize(h, self.normalization, train)
+        h = layers.normalize(h, self.normalization, train,
+                             batch_axis=self.batch_axis)
       h = act(h)
       if self.dropout:
         h = nn.Dropout(self.dropout, deterministic=False)(h)
@@ -85,6 +90,9 @@ class MLPCritic(nn.Module):
     minibatch_stddev: append the minibatch standard deviation (Karras et al.
       2018) before the output layer.
     minibatch_stddev_group: its group size.
+    batch_axis: the mesh axis a sharded train step splits the batch over,
+      so batch statistics are global (:mod:`gan_jax.global_batch`); set by
+      the library.
   """
   width: int = 128
   depth: int = 2
@@ -94,6 +102,7 @@ class MLPCritic(nn.Module):
   minibatch_kernel_dim: int = 5
   minibatch_stddev: bool = False
   minibatch_stddev_group: int = 4
+  batch_axis: str | None = None
 
   @nn.compact
   def __call__(self, x, train: bool = True) -> common.CriticOutput:
@@ -103,12 +112,14 @@ class MLPCritic(nn.Module):
     h = x.reshape((x.shape[0], -1)).astype(jnp.float32)
     for _ in range(self.depth):
       h = act(layers.normalize(nn.Dense(self.width)(h), self.normalization,
-                               train))
+                               train, batch_axis=self.batch_axis))
     features = h
     if self.minibatch_discrimination:
       h = layers.MinibatchDiscrimination(self.minibatch_discrimination,
-                                         self.minibatch_kernel_dim)(h)
+                                         self.minibatch_kernel_dim,
+                                         self.batch_axis)(h)
     if self.minibatch_stddev:
-      h = layers.minibatch_stddev(h, self.minibatch_stddev_group)
+      h = layers.minibatch_stddev(h, self.minibatch_stddev_group,
+                                  self.batch_axis)
     logits = nn.Dense(1)(h)[:, 0]
     return common.CriticOutput(logits=logits, features=features)

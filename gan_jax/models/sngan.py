@@ -67,18 +67,22 @@ class SNGANCNNGenerator(nn.Module):
     upsampling: ``transposed`` (the paper), ``subpixel`` or
       ``nearest`` (``gan_jax.models.upsampling``).
     num_classes: > 0 for conditional batch norm; set by the library.
+    batch_axis: the mesh axis a sharded train step splits the batch over,
+      so batch statistics are global (:mod:`gan_jax.global_batch`); set by
+      the library.
   """
   output_shape: Sequence[int]
   width: int = 512
   normalization: str = 'batch'
   upsampling: str = 'transposed'
   num_classes: int = 0
+  batch_axis: str | None = None
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
     size = _square(self.output_shape, (16, 32, 48, 64), 'the SNGAN CNN')
     norm = lambda h: layers.normalize(h, self.normalization, train, labels,
-                                      self.num_classes)
+                                      self.num_classes, self.batch_axis)
     start, features = size // 8, self.width
     h = nn.Dense(start * start * features)(z)
     h = jax.nn.relu(norm(h.reshape(z.shape[0], start, start, features)))
@@ -118,11 +122,12 @@ class GeneratorBlock(nn.Module):
   features: int
   normalization: str
   num_classes: int
+  batch_axis: str | None
 
   @nn.compact
   def __call__(self, x, labels, train: bool):
     norm = lambda h: layers.normalize(h, self.normalization, train, labels,
-                                      self.num_classes)
+                                      self.num_classes, self.batch_axis)
     h = upsampling.nearest_double(jax.nn.relu(norm(x)))
     h = _conv(self.features, 3, init=_RESIDUAL_INIT)(h)
     h = _conv(self.features, 3, init=_RESIDUAL_INIT)(jax.nn.relu(norm(h)))
@@ -166,11 +171,15 @@ class SNGANResNetGenerator(nn.Module):
     width: channels of every block (256 in the paper).
     normalization: ``batch`` (the paper), ``layer`` or ``none``.
     num_classes: > 0 for conditional batch norm; set by the library.
+    batch_axis: the mesh axis a sharded train step splits the batch over,
+      so batch statistics are global (:mod:`gan_jax.global_batch`); set by
+      the library.
   """
   output_shape: Sequence[int]
   width: int = 256
   normalization: str = 'batch'
   num_classes: int = 0
+  batch_axis: str | None = None
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
@@ -178,10 +187,10 @@ class SNGANResNetGenerator(nn.Module):
     h = nn.Dense(4 * 4 * self.width, kernel_init=_PLAIN_INIT)(z)
     h = h.reshape(z.shape[0], 4, 4, self.width)
     for _ in range(int(math.log2(size // 4))):
-      h = GeneratorBlock(self.width, self.normalization,
-                         self.num_classes)(h, labels, train)
+      h = GeneratorBlock(self.width, self.normalization, self.num_classes,
+                         self.batch_axis)(h, labels, train)
     h = jax.nn.relu(layers.normalize(h, self.normalization, train, labels,
-                                     self.num_classes))
+                                     self.num_classes, self.batch_axis))
     return jnp.tanh(_conv(self.output_shape[-1], 3)(h))
 
 

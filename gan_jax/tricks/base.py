@@ -65,10 +65,15 @@ class StepInfo(NamedTuple):
   Attributes:
     step: the number of generator updates done before this one (int32).
     key: a PRNG key for this trick at this point; distinct per trick, per
-      critic iteration and per player.
+      critic iteration and per player. The same on every device of a
+      sharded step: draw per-example randomness with
+      ``global_batch.draw(..., batch_axis)``.
+    batch_axis: the mesh axis the step's batch is split over, or None; batch
+      statistics go through :mod:`gan_jax.global_batch` with it.
   """
   step: Array
   key: Array
+  batch_axis: str | None = None
 
 
 class CriticView(NamedTuple):

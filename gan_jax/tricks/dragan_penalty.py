@@ -14,6 +14,7 @@ References:
 import jax
 import jax.numpy as jnp
 
+from gan_jax import global_batch
 from gan_jax.tricks import base
 from gan_jax.tricks import critic_gradients
 
@@ -32,11 +33,17 @@ def dragan_penalty(weight: float = 10.0, perturbation: float = 0.5) -> base.Tric
   def critic_loss(terms, view, state, info):
     del state
     noise_key, alpha_key = jax.random.split(info.key)
-    real = view.real
-    perturbed = real + perturbation * jnp.std(real) * jax.random.uniform(
-        noise_key, real.shape, real.dtype)
+    real, axis = view.real, info.batch_axis
+    # The standard deviation of all entries of the (global) real batch.
+    mean = global_batch.mean(jnp.mean(real.reshape(real.shape[0], -1), 1), axis)
+    mean_square = global_batch.mean(
+        jnp.mean(jnp.square(real.reshape(real.shape[0], -1)), 1), axis)
+    std = jnp.sqrt(jnp.maximum(mean_square - jnp.square(mean), 0.0))
+    uniform = lambda key, shape: global_batch.draw(
+        lambda k, s: jax.random.uniform(k, s, real.dtype), key, shape, axis)
+    perturbed = real + perturbation * std * uniform(noise_key, real.shape)
     alpha = critic_gradients.broadcast_per_sample(
-        jax.random.uniform(alpha_key, (real.shape[0],)), real)
+        uniform(alpha_key, (real.shape[0],)), real)
     points = real + alpha * (perturbed - real)
     norms = critic_gradients.per_sample_norms(
         critic_gradients.input_gradients(view.apply, points))

@@ -14,14 +14,17 @@ References:
 import jax
 import jax.numpy as jnp
 
+from gan_jax import global_batch
 from gan_jax.tricks import base
 
 
-def feature_distance(real_features: jax.Array,
-                     fake_features: jax.Array) -> jax.Array:
-  """‖mean(real) − mean(fake)‖² over the batch; no gradient to the real side."""
-  real_mean = jnp.mean(jax.lax.stop_gradient(real_features), axis=0)
-  fake_mean = jnp.mean(fake_features, axis=0)
+def feature_distance(real_features: jax.Array, fake_features: jax.Array,
+                     batch_axis: str | None = None) -> jax.Array:
+  """‖mean(real) − mean(fake)‖² over the (global) batch; no gradient to the
+  real side."""
+  real_mean = global_batch.mean(jax.lax.stop_gradient(real_features),
+                                batch_axis)
+  fake_mean = global_batch.mean(fake_features, batch_axis)
   return jnp.sum(jnp.square(real_mean - fake_mean))
 
 
@@ -37,12 +40,12 @@ def feature_matching(weight: float = 1.0, replace: bool = False) -> base.Trick:
   """
 
   def generator_loss(terms, view, state, info):
-    del state, info
+    del state
     terms = dict(terms)
     if replace:
       terms.pop('adversarial', None)
     terms['feature_matching'] = weight * feature_distance(
-        view.real_out.features, view.fake_out.features)
+        view.real_out.features, view.fake_out.features, info.batch_axis)
     return terms
 
   return base.make(generator_loss=generator_loss)

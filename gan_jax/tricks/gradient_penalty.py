@@ -12,6 +12,7 @@ References:
 import jax
 import jax.numpy as jnp
 
+from gan_jax import global_batch
 from gan_jax.tricks import base
 from gan_jax.tricks import critic_gradients
 
@@ -29,7 +30,8 @@ def gradient_penalty(weight: float = 10.0, target: float = 1.0) -> base.Trick:
 
   def critic_loss(terms, view, state, info):
     del state
-    alpha = jax.random.uniform(info.key, (view.real.shape[0],))
+    alpha = global_batch.draw(jax.random.uniform, info.key,
+                              (view.real.shape[0],), info.batch_axis)
     alpha = critic_gradients.broadcast_per_sample(alpha, view.real)
     interpolates = alpha * view.real + (1 - alpha) * view.fake
     norms = critic_gradients.per_sample_norms(

@@ -18,6 +18,7 @@ from typing import Callable
 import jax
 import optax
 
+from gan_jax import global_batch
 from gan_jax.tricks import base
 
 
@@ -46,7 +47,10 @@ def instance_noise(std: float | Callable[[jax.Array], jax.Array] = 0.1,
     del state
     sigma = schedule(info.step)
     real_key, fake_key = jax.random.split(info.key)
-    return (real + sigma * jax.random.normal(real_key, real.shape, real.dtype),
-            fake + sigma * jax.random.normal(fake_key, fake.shape, fake.dtype))
+    noise = lambda key, x: global_batch.draw(
+        lambda k, shape: jax.random.normal(k, shape, x.dtype), key, x.shape,
+        info.batch_axis)
+    return (real + sigma * noise(real_key, real),
+            fake + sigma * noise(fake_key, fake))
 
   return base.make(critic_inputs=critic_inputs)

@@ -133,9 +133,10 @@ def load_or_train(data_dir: str = '') -> tuple[dict, float]:
                               'held_out_examples': _HELD_OUT,
                               'train_examples': 1797 - _HELD_OUT,
                               'version': VERSION}), 'w')):
-    with open(path + '.tmp', mode) as f:
+    temporary = f'{path}.tmp{os.getpid()}'
+    with open(temporary, mode) as f:
       f.write(content)
-    os.replace(path + '.tmp', path)
+    os.replace(temporary, path)
   return params, accuracy
 
 
@@ -160,15 +161,20 @@ class DigitsExtractor:
     per_channel: classify each channel as its own digit (stacked digits);
       otherwise average the channels.
     batch_size: images per jitted call.
+    data_parallel: a ``gan_jax.parallel.DataParallel`` whose devices share
+      each batch's rows; None: the default device.
   """
   name = 'digits_classifier'
 
   def __init__(self, data_dir: str = '', per_channel: bool = False,
-               batch_size: int = 1000):
+               batch_size: int = 1000, data_parallel=None):
     self.params, self.held_out_accuracy = load_or_train(data_dir)
     self.per_channel = per_channel
     self.batch_size = batch_size
     self._apply = jax.jit(self._features)
+    self._data_parallel = data_parallel
+    if data_parallel is not None:
+      self.params = data_parallel.replicate(self.params)
 
   def _features(self, params, images):
     n, _, _, channels = images.shape
@@ -186,8 +192,14 @@ class DigitsExtractor:
       probs = (probs[:, :, None] * channel_probs[:, c, None, :]).reshape(n, -1)
     return features.reshape(n, -1), probs, channel_probs
 
+  def _batch_features(self, images: np.ndarray):
+    parallel = self._data_parallel
+    if parallel is None:
+      return jax.device_get(self._apply(self.params, images))
+    outputs = self._apply(self.params, parallel.put_rows(images))
+    return tuple(parallel.get_rows(x, len(images)) for x in outputs)
+
   def __call__(self, images: np.ndarray) -> DigitsFeatures:
-    parts = [jax.device_get(self._apply(self.params,
-                                        images[i:i + self.batch_size]))
+    parts = [self._batch_features(images[i:i + self.batch_size])
              for i in range(0, len(images), self.batch_size)]
     return DigitsFeatures(*(np.concatenate(p) for p in zip(*parts)))

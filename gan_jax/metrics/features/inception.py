@@ -253,7 +253,9 @@ _apply_jit = jax.jit(fid_inception_apply)
 class FIDInception:
   """Batched feature extractor: images in [-1, 1] -> ``(pool3, logits)``.
 
-  Runs on the default device, ``batch_size`` images per jitted call. When there
+  Runs on the default device, or with each batch's rows split over the
+  devices of ``data_parallel`` (a ``gan_jax.parallel.DataParallel``),
+  ``batch_size`` images per jitted call. When there
   are more than ``batch_size`` images the last batch is zero-padded to full
   size, so one compiled program serves every call with the same image size.
 
@@ -263,11 +265,14 @@ class FIDInception:
   logits to reproduce it exactly.
   """
 
-  def __init__(self, variables: Mapping[str, Any], batch_size: int = 100):
+  def __init__(self, variables: Mapping[str, Any], batch_size: int = 100,
+               data_parallel=None):
     if batch_size < 1:
       raise ValueError(f'batch_size must be positive, got {batch_size}')
-    self.variables = jax.device_put(variables)
+    self.variables = (jax.device_put(variables) if data_parallel is None
+                      else data_parallel.replicate(variables))
     self.batch_size = batch_size
+    self._data_parallel = data_parallel
 
   def __call__(self, images) -> tuple[np.ndarray, np.ndarray]:
     """Features of ``images`` (``[n, h, w, c]``, c 1 or 3, values in [-1, 1]).
@@ -291,16 +296,24 @@ class FIDInception:
       if batch.shape[0] < size:
         pad = size - batch.shape[0]
         batch = jnp.pad(jnp.asarray(batch), ((0, pad), (0, 0), (0, 0), (0, 0)))
-      outputs.append(_apply_jit(self.variables, batch))
-    pool3 = np.concatenate([np.asarray(p) for p, _ in outputs])[:n]
-    logits = np.concatenate([np.asarray(l) for _, l in outputs])[:n]
+      if self._data_parallel is None:
+        outputs.append(jax.device_get(_apply_jit(self.variables, batch)))
+      else:
+        parallel = self._data_parallel
+        outputs.append(tuple(
+            parallel.get_rows(x, size) for x in _apply_jit(
+                self.variables, parallel.put_rows(np.asarray(batch)))))
+    pool3 = np.concatenate([p for p, _ in outputs])[:n]
+    logits = np.concatenate([l for _, l in outputs])[:n]
     return pool3, logits
 
 
 def make_fid_inception(params_path: str | os.PathLike | None,
-                       batch_size: int = 100) -> FIDInception:
+                       batch_size: int = 100,
+                       data_parallel=None) -> FIDInception:
   """The FID extractor with weights from ``params_path`` (.pth or .npz)."""
-  return FIDInception(load_fid_inception_params(params_path), batch_size)
+  return FIDInception(load_fid_inception_params(params_path), batch_size,
+                      data_parallel)
 
 
 def require_weights_path(path: str | os.PathLike | None) -> str:
