@@ -166,14 +166,8 @@ class DataParallel:
   # --- The train state: global (checkpoints, evaluation) <-> step layout.
 
   def replicate(self, tree: PyTree) -> PyTree:
-    """The same values on every device, from values equal on all processes:
-    globally replicated arrays (``none``, ``shard_map``), or pmap's layout
-    with a leading axis of local devices."""
-    if self.mode == 'pmap':
-      count = jax.local_device_count()
-      return jax.pmap(lambda x: x)(jax.tree.map(
-          lambda x: np.broadcast_to(_local_value(x), (count, *np.shape(x))),
-          tree))
+    """Globally replicated arrays: the same values on every device of the
+    mesh, from values that are equal on all processes."""
     sharding = self._replicated()
     return jax.tree.map(
         lambda x: jax.make_array_from_callback(
@@ -196,8 +190,14 @@ class DataParallel:
 
   def from_global(self, tree: PyTree) -> PyTree:
     """Globally replicated arrays -> the step layout (inverse of
-    :meth:`to_global`)."""
-    return self.replicate(tree) if self.mode == 'pmap' else tree
+    :meth:`to_global`): for pmap, stacked over a leading axis of local
+    devices."""
+    if self.mode != 'pmap':
+      return tree
+    count = jax.local_device_count()
+    return jax.pmap(lambda x: x)(jax.tree.map(
+        lambda x: np.broadcast_to(_local_value(x), (count, *np.shape(x))),
+        tree))
 
   # --- Batches.
 

@@ -62,13 +62,15 @@ class DCGANGenerator(nn.Module):
       raise ValueError(f'DCGAN needs square images, got {self.output_shape}')
     doublings = _num_doublings(height)
     features = self.width * 2 ** (doublings - 1)
-    h = nn.Dense(4 * 4 * features)(z).reshape(z.shape[0], 4, 4, features)
+    bias = layers.needs_bias(self.normalization)
+    h = nn.Dense(4 * 4 * features, use_bias=bias)(z).reshape(
+        z.shape[0], 4, 4, features)
     norm = lambda h: layers.normalize(h, self.normalization, train, labels,
                                       self.num_classes, self.batch_axis)
     h = jax.nn.relu(norm(h))
     for _ in range(doublings - 1):
       features //= 2
-      h = upsampling.Upsample(features, self.upsampling)(h)
+      h = upsampling.Upsample(features, self.upsampling, use_bias=bias)(h)
       h = jax.nn.relu(norm(h))
     out = upsampling.Upsample(channels, self.upsampling)(h)
     return jnp.tanh(out)
@@ -106,7 +108,9 @@ class DCGANCritic(nn.Module):
     h = x.astype(jnp.float32)
     features = self.width
     for index in range(doublings):
-      h = nn.Conv(features, (4, 4), strides=(2, 2), padding='SAME')(h)
+      h = nn.Conv(features, (4, 4), strides=(2, 2), padding='SAME',
+                  use_bias=not index or layers.needs_bias(
+                      self.normalization))(h)
       if index:
         h = layers.normalize(h, self.normalization, train,
                              batch_axis=self.batch_axis)

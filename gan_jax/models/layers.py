@@ -41,6 +41,15 @@ def normalize(x: jax.Array, kind: str, train: bool,
   return x
 
 
+def needs_bias(normalization: str) -> bool:
+  """Whether a layer whose output goes straight into ``normalization``
+  needs a bias of its own. Not before (virtual) batch norm: its mean
+  subtraction cancels the bias, whose gradient is then exactly 0 and whose
+  Adam updates would be float noise scaled up to the learning rate (and
+  differ between a sharded and a single-device run)."""
+  return normalization not in ('batch', 'virtual_batch')
+
+
 def _require_labels(labels: jax.Array | None, what: str) -> jax.Array:
   if labels is None:
     raise ValueError(f'{what} is class-conditional and needs labels')

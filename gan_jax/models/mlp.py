@@ -63,7 +63,7 @@ class MLPGenerator(nn.Module):
               self.make_rng('params'), (num_reference, z.shape[-1]), z.dtype))
       h = jnp.concatenate([reference.value, z])
     for _ in range(self.depth):
-      h = nn.Dense(self.width)(h)
+      h = nn.Dense(self.width, use_bias=layers.needs_bias(self.normalization))(h)
       if virtual:
         h = layers.VirtualBatchNorm(num_reference)(h)
       else:
@@ -111,7 +111,9 @@ class MLPCritic(nn.Module):
     act = common.activation(self.activation)
     h = x.reshape((x.shape[0], -1)).astype(jnp.float32)
     for _ in range(self.depth):
-      h = act(layers.normalize(nn.Dense(self.width)(h), self.normalization,
+      dense = nn.Dense(self.width,
+                       use_bias=layers.needs_bias(self.normalization))
+      h = act(layers.normalize(dense(h), self.normalization,
                                train, batch_axis=self.batch_axis))
     features = h
     if self.minibatch_discrimination:

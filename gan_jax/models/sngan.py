@@ -50,9 +50,9 @@ def _square(shape: Sequence[int], allowed: Sequence[int], name: str) -> int:
 
 
 def _conv(features: int, kernel: int, stride: int = 1,
-          init=_PLAIN_INIT) -> nn.Conv:
+          init=_PLAIN_INIT, use_bias: bool = True) -> nn.Conv:
   return nn.Conv(features, (kernel, kernel), strides=(stride, stride),
-                 padding='SAME', kernel_init=init)
+                 padding='SAME', kernel_init=init, use_bias=use_bias)
 
 
 class SNGANCNNGenerator(nn.Module):
@@ -84,11 +84,13 @@ class SNGANCNNGenerator(nn.Module):
     norm = lambda h: layers.normalize(h, self.normalization, train, labels,
                                       self.num_classes, self.batch_axis)
     start, features = size // 8, self.width
-    h = nn.Dense(start * start * features)(z)
+    bias = layers.needs_bias(self.normalization)
+    h = nn.Dense(start * start * features, use_bias=bias)(z)
     h = jax.nn.relu(norm(h.reshape(z.shape[0], start, start, features)))
     for _ in range(3):
       features //= 2
-      h = jax.nn.relu(norm(upsampling.Upsample(features, self.upsampling)(h)))
+      h = jax.nn.relu(norm(upsampling.Upsample(features, self.upsampling,
+                                               use_bias=bias)(h)))
     return jnp.tanh(_conv(self.output_shape[-1], 3)(h))
 
 
@@ -129,7 +131,8 @@ class GeneratorBlock(nn.Module):
     norm = lambda h: layers.normalize(h, self.normalization, train, labels,
                                       self.num_classes, self.batch_axis)
     h = upsampling.nearest_double(jax.nn.relu(norm(x)))
-    h = _conv(self.features, 3, init=_RESIDUAL_INIT)(h)
+    h = _conv(self.features, 3, init=_RESIDUAL_INIT,
+              use_bias=layers.needs_bias(self.normalization))(h)
     h = _conv(self.features, 3, init=_RESIDUAL_INIT)(jax.nn.relu(norm(h)))
     shortcut = _conv(self.features, 1)(upsampling.nearest_double(x))
     return h + shortcut

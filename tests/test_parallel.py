@@ -1,0 +1,138 @@
+"""Data parallelism on simulated CPU devices and local processes.
+
+JAX fixes its device count when it starts, so each check runs in a
+subprocess with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _env(devices: int) -> dict[str, str]:
+  return {**os.environ,
+          'XLA_FLAGS': f'--xla_force_host_platform_device_count={devices}',
+          'PYTHONPATH': REPO}
+
+
+def _equivalence(config: str, steps: int, *overrides: str) -> dict:
+  result = subprocess.run(
+      [sys.executable, 'tests/parallel_equivalence.py', config, str(steps),
+       'none,shard_map,pmap', *overrides],
+      cwd=REPO, env=_env(8), capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _assert_modes_agree(results: dict):
+  """Losses and every state leaf of shard_map and pmap match the
+  single-device run, up to float reordering."""
+  reference = np.array(results['none']['losses'])
+  for mode in ('shard_map', 'pmap'):
+    assert results[mode]['num_shards'] == 8
+    np.testing.assert_allclose(results[mode]['losses'], reference, rtol=2e-5,
+                               atol=1e-6)
+    for path, diff in results[mode]['param_diffs'].items():
+      assert diff <= 2e-5, (mode, path, diff)
+
+
+def test_ring8_with_batch_dependent_tricks_and_layers_equal_across_modes():
+  # Feature matching (batch means), DRAGAN (batch std, per-example noise),
+  # instance noise, spectral norm (trick state), minibatch discrimination and
+  # minibatch stddev (cross-example features): all over the global batch.
+  results = _equivalence(
+      'configs/ring8.py', 3, '--batch_size=64',
+      '--tricks=spectral_norm,feature_matching,instance_noise,dragan_penalty',
+      '--model.critic_args.minibatch_discrimination=4',
+      '--model.critic_args.minibatch_stddev=true',
+      '--model.generator_args.normalization=batch')
+  _assert_modes_agree(results)
+  assert results['none']['step'] == results['pmap']['step'] == 3
+
+
+@pytest.mark.slow
+def test_dcgan_digits_batch_norm_equal_across_modes():
+  results = _equivalence('configs/dcgan_digits.py', 3, '--batch_size=16',
+                         '--model.critic_args.minibatch_stddev=true')
+  _assert_modes_agree(results)
+
+
+def test_batch_size_not_divisible_by_devices_is_one_line_exit_2(tmp_path):
+  result = subprocess.run(
+      [sys.executable, 'experiments/train.py', '--config=configs/ring8.py',
+       f'--workdir={tmp_path / "run"}', '--config.batch_size=12'],
+      cwd=REPO, env=_env(8), capture_output=True, text=True, timeout=120)
+  assert result.returncode == 2
+  assert result.stderr.strip() == (
+      'error: config.batch_size=12 is not divisible by the 8 devices of '
+      'config.parallel=shard_map; use a multiple of 8')
+  assert not (tmp_path / 'run').exists()
+
+
+def test_incomplete_multi_process_flags_are_one_line_exit_2(tmp_path):
+  result = subprocess.run(
+      [sys.executable, 'experiments/train.py', '--config=configs/ring8.py',
+       f'--workdir={tmp_path / "run"}', '--num_processes=2'],
+      cwd=REPO, capture_output=True, text=True, timeout=120)
+  assert result.returncode == 2
+  assert result.stderr.startswith('error: multi-process runs need all of '
+                                  '--coordinator_address, --num_processes')
+  assert len(result.stderr.strip().splitlines()) == 1
+  assert not (tmp_path / 'run').exists()
+
+
+def _free_port() -> int:
+  with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_processes_train_checkpoint_resume_and_agree(tmp_path):
+  # The digits dataset and classifier are prepared here first, so the two
+  # processes only read them.
+  from gan_jax import data
+  from gan_jax.metrics.features import digits_classifier
+  data.get('digits')
+  digits_classifier.load_or_train()
+
+  workdir = tmp_path / 'run'
+  port = _free_port()
+  workers = [subprocess.Popen(
+      [sys.executable, 'tests/multiprocess_worker.py', str(i), '2', str(port),
+       str(workdir)], cwd=REPO, env=_env(2), stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE, text=True) for i in range(2)]
+  outputs = [w.communicate(timeout=600) for w in workers]
+  for worker, (_, stderr) in zip(workers, outputs):
+    assert worker.returncode == 0, stderr[-3000:]
+  reports = [json.loads(line.split(' ', 1)[1]) for out, _ in outputs
+             for line in out.splitlines() if line.startswith('RESULT ')]
+  assert [r['process'] for r in reports] == [0, 1]
+  assert reports[0]['devices'] == [2, 4] and reports[0]['mode'] == 'shard_map'
+  assert reports[0]['step'] == 6
+  assert reports[0]['checkpoint_steps'][-1] == 6
+  # Both processes restored the same state and computed the same metrics.
+  assert reports[0]['digest'] == reports[1]['digest']
+  assert reports[0]['results'] == reports[1]['results']
+  assert np.isfinite(reports[0]['results']['fd'])
+
+  # Process 0 alone wrote the run's files: one metrics line per logged
+  # step across the resume, the config with where it ran, one eval.json.
+  with open(workdir / 'metrics.jsonl') as f:
+    steps = [json.loads(line)['step'] for line in f]
+  assert steps == [2, 4, 6]
+  with open(workdir / 'config.json') as f:
+    saved = json.load(f)
+  assert (saved['process_count'], saved['device_count']) == (2, 4)
+  assert saved['parallel'] == 'shard_map'
+  with open(workdir / 'eval.json') as f:
+    assert json.load(f)['step'] == 6
+  assert sorted(os.listdir(workdir / 'samples')) == [
+      'step_00000004.png', 'step_00000006.png']
