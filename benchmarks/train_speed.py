@@ -9,6 +9,10 @@ r"""Train-step throughput by steps fused per call and by trick.
   python benchmarks/train_speed.py --config=configs/sngan_resnet_cifar10.py \
       --config.data.name=digits --steps_per_call=1 --num_steps=5 --repeats=3
 
+  XLA_FLAGS=--xla_force_host_platform_device_count=8 \
+      python benchmarks/train_speed.py --config=configs/ring8.py \
+      --config.parallel=pmap
+
 For each (steps_per_call, tricks) pair: builds the experiment, compiles the
 fused train function once (timed on its own) and warms up; then times
 ``--repeats`` rounds of ``--num_steps`` steps, the cases interleaved in each
@@ -20,7 +24,9 @@ batches the host pipeline prepares per second on its own. Prints one
 JSON line per case and, with ``--out``, writes them all to a JSON file.
 ``--tricks`` takes trick names, ``none`` (no trick) and ``all`` (every trick
 alone); ``a+b`` is a chain. weight_clipping and gradient_penalty run with the
-wasserstein loss, the others with the config's loss.
+wasserstein loss, the others with the config's loss. The step runs on
+every device the process sees, split as ``config.parallel`` says (as in
+training).
 """
 
 import functools
@@ -33,6 +39,7 @@ from absl import flags
 import jax
 from ml_collections import config_flags
 
+from gan_jax import parallel
 from gan_jax import train
 from gan_jax import tricks as tricks_lib
 
@@ -52,15 +59,18 @@ _WASSERSTEIN_TRICKS = ('weight_clipping', 'gradient_penalty')
 class _Case:
   """One compiled fused train function and the state it runs on."""
 
-  def __init__(self, gan, steps_per_call: int, batches: tuple):
+  def __init__(self, gan, steps_per_call: int, batches: tuple,
+               data_parallel: parallel.DataParallel):
     self.steps_per_call = steps_per_call
-    self.batches = batches  # () for datasets sampled on device.
-    self.state = jax.jit(functools.partial(train.init_state, gan))(
-        jax.random.PRNGKey(0))
+    # () for datasets sampled on device.
+    self.batches = data_parallel.put_batches(batches)
+    self.state = data_parallel.from_global(data_parallel.replicate(
+        jax.jit(functools.partial(train.init_state, gan))(
+            jax.random.PRNGKey(0))))
     start = time.perf_counter()
-    self.fused = jax.jit(train.make_fused_steps(gan, steps_per_call),
-                         donate_argnums=0).lower(self.state,
-                                                 *batches).compile()
+    self.fused = data_parallel.compile(
+        train.make_fused_steps(gan, steps_per_call, data_parallel.batch_axis),
+        self.state, data_parallel.batch_shapes(batches))
     self.compile_seconds = time.perf_counter() - start
     self.rates = []
     self.time(self.steps_per_call)  # Warm-up, not recorded.
@@ -95,8 +105,10 @@ def _input_steps_per_sec(feeder: train.HostBatches, num_steps: int) -> float:
 def main(argv):
   del argv
   base = _CONFIG.value
+  data_parallel = parallel.DataParallel(parallel.resolve_mode(base.parallel))
   print(f'{base.data.name}, batch {base.batch_size}, n_critic '
-        f'{base.optim.n_critic}, device {jax.devices()[0].device_kind}, '
+        f'{base.optim.n_critic}, {data_parallel.num_shards} × '
+        f'{jax.devices()[0].device_kind} ({data_parallel.mode}), '
         f'jax {jax.__version__}')
   cases, input_rate = {}, None
   feeder = train.HostBatches(train.build(base), base.seed)
@@ -110,7 +122,7 @@ def main(argv):
       if any(t in chain.split('+') for t in _WASSERSTEIN_TRICKS):
         config.loss = 'wasserstein'
       cases[(steps_per_call, chain, config.loss)] = _Case(
-          train.build(config), steps_per_call, batches)
+          train.build(config), steps_per_call, batches, data_parallel)
   feeder.close()
   # Repetitions interleave the cases, so drifts in machine speed hit all alike.
   for _ in range(_REPEATS.value):
@@ -119,6 +131,8 @@ def main(argv):
   results = []
   for (steps_per_call, chain, loss), case in cases.items():
     result = {'steps_per_call': steps_per_call, 'tricks': chain, 'loss': loss,
+              'parallel': data_parallel.mode,
+              'devices': data_parallel.num_shards,
               'steps_per_sec': statistics.median(case.rates),
               'compile_seconds': case.compile_seconds}
     if input_rate:

@@ -40,6 +40,7 @@ other than checkpoints (:func:`is_writer`).
 """
 
 import dataclasses
+import functools
 import os
 from typing import Any, Callable
 
@@ -147,7 +148,7 @@ class DataParallel:
     """The axis name the per-device step is written with (None: one device)."""
     return None if self.mode == 'none' else AXIS
 
-  @property
+  @functools.cached_property
   def mesh(self) -> Mesh:
     devices = jax.devices() if self.batch_axis else jax.devices()[:1]
     return Mesh(np.array(devices), (AXIS,))
@@ -243,11 +244,14 @@ class DataParallel:
     :meth:`batch_shapes` (empty for data sampled inside the step); the
     metrics come back equal on every device, as one value each.
     """
+    if self.mode == 'none':
+      return jax.jit(per_device, donate_argnums=0).lower(
+          state, *batches).compile()
     if self.mode == 'pmap':
       step = jax.pmap(per_device, axis_name=AXIS, donate_argnums=0)
       compiled = step.lower(state, *batches).compile()
-      return lambda state, *b: _first_of_metrics(compiled(state, *b))
-    if self.mode == 'shard_map':
+      run = lambda state, *b: _first_of_metrics(compiled(state, *b))
+    else:
       per_device = jax.shard_map(
           per_device, mesh=self.mesh,
           in_specs=(P(),) + (P(None, None, AXIS),) * len(batches),
@@ -255,10 +259,16 @@ class DataParallel:
       shapes = jax.tree.map(
           lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype,
                                          sharding=self._replicated()), state)
-      return jax.jit(per_device, donate_argnums=0).lower(
+      run = jax.jit(per_device, donate_argnums=0).lower(
           shapes, *batches).compile()
-    return jax.jit(per_device, donate_argnums=0).lower(
-        state, *batches).compile()
+    if jax.default_backend() != 'cpu':
+      return run
+    # Several CPU devices (simulated ones, in tests and on laptops): with
+    # many multi-device calls queued, XLA:CPU's collectives were seen to
+    # deadlock (dcgan_digits, 8 simulated devices on 2 cores, shard_map:
+    # "only 7 of 8 threads arrived" at an all-reduce). Waiting for each call
+    # avoids it and costs little on CPU, where dispatch barely overlaps.
+    return lambda *args: jax.block_until_ready(run(*args))
 
   # --- Rows of evaluation (samples, features).
 

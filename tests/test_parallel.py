@@ -43,6 +43,7 @@ def _assert_modes_agree(results: dict):
       assert diff <= 2e-5, (mode, path, diff)
 
 
+@pytest.mark.slow
 def test_ring8_with_batch_dependent_tricks_and_layers_equal_across_modes():
   # Feature matching (batch means), DRAGAN (batch std, per-example noise),
   # instance noise, spectral norm (trick state), minibatch discrimination and
@@ -64,6 +65,7 @@ def test_dcgan_digits_batch_norm_equal_across_modes():
   _assert_modes_agree(results)
 
 
+@pytest.mark.slow
 def test_batch_size_not_divisible_by_devices_is_one_line_exit_2(tmp_path):
   result = subprocess.run(
       [sys.executable, 'experiments/train.py', '--config=configs/ring8.py',
