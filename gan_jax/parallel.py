@@ -294,9 +294,6 @@ class DataParallel:
     """The sharding of :meth:`put_rows` arrays (for a jit's out_shardings)."""
     return self._rows()
 
-  def replicated_sharding(self) -> NamedSharding:
-    return self._replicated()
-
 
 def _local_value(x) -> np.ndarray:
   """A numpy copy of ``x`` from this process's first replica (arrays that
