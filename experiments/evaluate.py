@@ -1,6 +1,7 @@
 r"""Evaluates a trained run: ``python experiments/evaluate.py --workdir=DIR``.
 
-Restores the run's checkpoint (the latest, or ``--checkpoint_step``), draws
+Restores the run's checkpoint (the latest, ``--checkpoint_step``, or with
+``--best`` the best one by the run's ``best_metric``), draws
 ``--num_samples`` samples (default: the run's ``eval.num_samples``) from the
 generator used for evaluation (the EMA copy under ``generator_ema``, and the
 raw one too, as ``raw/*``), scores them exactly as training does
@@ -10,6 +11,7 @@ raw one too, as ``raw/*``), scores them exactly as training does
 
   python experiments/evaluate.py --workdir=/tmp/gan_jax/dcgan_digits
   python experiments/evaluate.py --workdir=/tmp/ring8 --checkpoint_step=5000 --num_samples=10000
+  python experiments/evaluate.py --workdir=/tmp/ring8 --best
 """
 
 import functools
@@ -32,6 +34,8 @@ from gan_jax import train
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A run directory.')
 _STEP = flags.DEFINE_integer('checkpoint_step', None,
                              'Checkpoint to evaluate (default: the latest).')
+_BEST = flags.DEFINE_bool('best', False, 'Evaluate the best checkpoint by '
+                          'the run\'s config.best_metric.')
 _NUM_SAMPLES = flags.DEFINE_integer('num_samples', None,
                                     'Samples to score (default: the run\'s '
                                     'eval.num_samples).')
@@ -65,15 +69,20 @@ def main(argv):
       jax.jit(functools.partial(train.init_state, gan))(
           jax.random.PRNGKey(config.seed)))
   checkpoints = checkpoint.Checkpointer(
-      os.path.join(workdir, 'checkpoints'), config.keep_checkpoints)
-  steps = checkpoints.steps()
-  if not steps:
-    _fail(f'{workdir!r} has no checkpoint to evaluate')
-  step = steps[-1] if _STEP.value is None else _STEP.value
+      os.path.join(workdir, 'checkpoints'), config.keep_checkpoints,
+      config.best_metric, config.best_mode)
   try:
-    state, _ = checkpoints.restore(step, template)
+    if _BEST.value:
+      restored = checkpoints.restore_best(template)
+    else:
+      steps = checkpoints.steps()
+      if not steps:
+        _fail(f'{workdir!r} has no checkpoint to evaluate')
+      restored = checkpoints.restore(
+          steps[-1] if _STEP.value is None else _STEP.value, template)
   except ValueError as e:
     _fail(str(e))
+  state, step = restored.state, restored.step
   checkpoints.close()
 
   evaluator = evaluation.Evaluator(config, gan.dataset, data_parallel)

@@ -4,8 +4,13 @@ Without ``--config`` it trains the default job, ``configs/dcgan_digits.py``.
 
 Any config value can be overridden, e.g. ``--config.optim.d_lr=1e-4``
 ``--config.tricks=spectral_norm``. Re-running with the same workdir resumes
-from its latest checkpoint. A bad config value is reported in one line with
-exit status 2, before anything is written.
+from its latest checkpoint, onto the trajectory of an uninterrupted run.
+
+Exit status: 0 when done, and on SIGTERM / SIGINT after saving a checkpoint
+("preempted at step N, checkpoint saved"); 2 for bad input (a config value,
+or a workdir holding a run of another config), reported in one line before
+anything is written; 3 when training diverged ("diverged at step N: ..."),
+with no checkpoint of the diverged state.
 
 On one host the run uses every local device (``--config.parallel``). On
 several hosts, start the same command on each with ``--coordinator_address``
@@ -25,6 +30,7 @@ from ml_collections import config_flags
 from gan_jax import config as config_lib
 from gan_jax import console
 from gan_jax import parallel
+from gan_jax import preemption
 from gan_jax import train
 
 _DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(
@@ -56,7 +62,17 @@ def main(argv):
   except (config_lib.ConfigError, ValueError) as e:
     print(f'error: {e}', file=sys.stderr)
     sys.exit(2)
-  train.train_and_evaluate(config, _WORKDIR.value)
+  try:
+    train.train_and_evaluate(config, _WORKDIR.value)
+  except config_lib.ConfigError as e:
+    print(f'error: {e}', file=sys.stderr)
+    sys.exit(2)
+  except train.Diverged as e:
+    print(f'error: {e}', file=sys.stderr)
+    sys.exit(3)
+  except preemption.Preempted as e:
+    print(e)
+    sys.exit(0)
 
 
 if __name__ == '__main__':

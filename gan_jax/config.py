@@ -90,6 +90,19 @@ def base() -> ml_collections.ConfigDict:
   c.checkpoint_every = 5_000
   c.eval_every = 5_000
   c.keep_checkpoints = 3
+  # Also keep the checkpoint with the best value of this evaluation metric
+  # (a key of eval.json, e.g. 'fd' or 'modes') in checkpoints_best/; '' off.
+  c.best_metric = ''
+  c.best_mode = 'min'  # 'min' or 'max': which value of best_metric is best.
+
+  # Failure handling. Non-finite losses or parameters stop a run ("diverged
+  # at step N"); with skip_nonfinite_updates an update with non-finite
+  # gradients is skipped instead (optax.apply_if_finite), at most
+  # max_consecutive_skips times in a row.
+  c.skip_nonfinite_updates = False
+  c.max_consecutive_skips = 10
+  # Resume a workdir whose run had a different config (see check_resume).
+  c.allow_config_change = False
   return c
 
 
@@ -143,6 +156,65 @@ def from_run(workdir: str) -> ml_collections.ConfigDict:
   return config
 
 
+# Keys that say how long a run goes and how it is observed, run and
+# recovered, not what it trains: they may differ when a workdir is resumed.
+RESUMABLE_CHANGES = ('num_train_steps', 'steps_per_call', 'parallel',
+                     'log_every', 'sample_every', 'checkpoint_every',
+                     'eval_every', 'keep_checkpoints', 'eval',
+                     'data.data_dir', 'skip_nonfinite_updates',
+                     'max_consecutive_skips', 'allow_config_change')
+
+
+def _flatten(tree: dict, prefix: str = '') -> dict:
+  flat = {}
+  for key, value in tree.items():
+    if isinstance(value, dict) and value:
+      flat.update(_flatten(value, f'{prefix}{key}.'))
+    else:
+      flat[f'{prefix}{key}'] = value
+  return flat
+
+
+def config_changes(config: ml_collections.ConfigDict,
+                   workdir: str) -> list[str]:
+  """What ``config`` changes in the run of ``workdir``, beyond
+  :data:`RESUMABLE_CHANGES`: ``'key: old -> new'`` lines, [] if nothing
+  (or no run there)."""
+  if not os.path.isfile(os.path.join(workdir, 'config.json')):
+    return []
+  saved = _flatten(json.loads(from_run(workdir).to_json_best_effort()))
+  new = _flatten(json.loads(config.to_json_best_effort()))
+  changes = []
+  for key in sorted(set(saved) | set(new)):
+    if any(key == k or key.startswith(k + '.') for k in RESUMABLE_CHANGES):
+      continue
+    if saved.get(key, '<unset>') != new.get(key, '<unset>'):
+      changes.append(f'{key}: {saved.get(key, "<unset>")!r} -> '
+                     f'{new.get(key, "<unset>")!r}')
+  return changes
+
+
+def check_resume(config: ml_collections.ConfigDict, workdir: str) -> None:
+  """Refuses to resume a workdir whose run had a different experiment.
+
+  Keys in :data:`RESUMABLE_CHANGES` (run length, logging, evaluation,
+  parallelism, failure handling) may change; any other difference (model,
+  loss, tricks, data, optimiser, seed, batch) is a different experiment,
+  allowed only with ``config.allow_config_change=True``.
+
+  Raises:
+    ConfigError: naming the first differences and the way out.
+  """
+  changes = config_changes(config, workdir)
+  if changes and not config.allow_config_change:
+    shown = '; '.join(changes[:3]) + (f'; and {len(changes) - 3} more'
+                                      if len(changes) > 3 else '')
+    raise ConfigError(
+        f'workdir {workdir!r} holds a run of a different config ({shown}); '
+        'use a new workdir, or --config.allow_config_change=True to resume '
+        'it with this config')
+
+
 def runtime_info() -> dict[str, int]:
   """What config.json records about where a run ran, beside its config."""
   return {'process_count': jax.process_count(),
@@ -168,7 +240,9 @@ _POSITIVE_INTS = ('batch_size', 'num_train_steps', 'steps_per_call',
                   'optim.n_critic', 'model.latent_dim', 'eval.num_samples',
                   'eval.num_reference',
                   'log_every', 'sample_every', 'checkpoint_every',
-                  'eval_every', 'keep_checkpoints')
+                  'eval_every', 'keep_checkpoints', 'max_consecutive_skips')
+_BOOLS = ('skip_nonfinite_updates', 'allow_config_change',
+          'model.conditional')
 _POSITIVE_FLOATS = ('optim.g_lr', 'optim.d_lr')
 _UNIT_INTERVAL = ('optim.b1', 'optim.b2')
 
@@ -190,6 +264,13 @@ def validate(config: ml_collections.ConfigDict) -> None:
     value = _get(config, key)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
       raise ConfigError(f'config.{key}={value!r} must be a positive integer')
+  for key in _BOOLS:
+    if not isinstance(_get(config, key), bool):
+      raise ConfigError(f'config.{key}={_get(config, key)!r} must be True or '
+                        'False')
+  if config.best_mode not in ('min', 'max'):
+    raise ConfigError(f'config.best_mode={config.best_mode!r}; allowed: min, '
+                      'max')
   for key in _POSITIVE_FLOATS:
     if not _get(config, key) > 0:
       raise ConfigError(f'config.{key}={_get(config, key)!r} must be > 0')

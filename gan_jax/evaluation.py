@@ -25,6 +25,7 @@ import os
 from typing import Any
 
 from absl import logging
+import jax
 import ml_collections
 import numpy as np
 
@@ -39,6 +40,7 @@ EXTRACTORS = ('auto', 'digits_classifier', 'inception', 'none')
 _DIGIT_DATASETS = ('digits', 'stacked_digits')
 _REFERENCE_SPLIT = 'train'
 _REFERENCE_SEED = 0
+_PROBE_SIZE = 64  # Examples scored to list the metric names.
 
 
 def extractor_name(eval_config: ml_collections.ConfigDict,
@@ -165,6 +167,15 @@ class Evaluator:
       np.savez(f, **real.arrays())
     os.replace(temporary, path)
     return real
+
+  def metric_names(self) -> list[str]:
+    """The names of the metrics :meth:`__call__` returns, found by scoring
+    a few real examples (they depend on the dataset and the extractor)."""
+    if isinstance(self._dataset, data.GaussianMixture):
+      probe = self._dataset.sample(jax.random.PRNGKey(0), _PROBE_SIZE)
+    else:
+      probe = self.real_images[:_PROBE_SIZE]
+    return sorted(self(np.asarray(probe)))
 
   def __call__(self, samples: np.ndarray) -> dict[str, Any]:
     """The metrics of ``samples`` (generated, in the dataset's format)."""

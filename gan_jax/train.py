@@ -37,6 +37,7 @@ from gan_jax import metric_writer
 from gan_jax import models
 from gan_jax import parallel
 from gan_jax import plotting
+from gan_jax import preemption
 from gan_jax import tricks as tricks_lib
 
 PyTree = Any
@@ -94,6 +95,23 @@ class Gan(NamedTuple):
   num_classes: int  # > 0: both players are conditioned on class labels.
 
 
+def _optimizer(config: ml_collections.ConfigDict,
+               learning_rate: float) -> optax.GradientTransformation:
+  """Adam, inside ``optax.apply_if_finite``.
+
+  With ``config.skip_nonfinite_updates`` an update whose gradients are not
+  finite is skipped (at most ``max_consecutive_skips`` in a row); without
+  it every update is applied (``max_consecutive_errors=0``) and a
+  non-finite one stops the run as diverged. The wrapper is there either
+  way so the optimiser state has one structure, and a run that diverged
+  can be resumed with skipping switched on.
+  """
+  adam = optax.adam(learning_rate, config.optim.b1, config.optim.b2)
+  return optax.apply_if_finite(
+      adam, config.max_consecutive_skips if config.skip_nonfinite_updates
+      else 0)
+
+
 def build(config: ml_collections.ConfigDict) -> Gan:
   """Builds the static parts of the experiment described by ``config``."""
   dataset = data.from_config(config.data)
@@ -109,10 +127,8 @@ def build(config: ml_collections.ConfigDict) -> Gan:
       tricks=tricks_lib.from_config(config.tricks, config.trick_args,
                                     config.loss, loss),
       # Separate optimisers and learning rates (TTUR, Heusel et al. 2017).
-      g_optimizer=optax.adam(config.optim.g_lr, config.optim.b1,
-                             config.optim.b2),
-      d_optimizer=optax.adam(config.optim.d_lr, config.optim.b1,
-                             config.optim.b2),
+      g_optimizer=_optimizer(config, config.optim.g_lr),
+      d_optimizer=_optimizer(config, config.optim.d_lr),
       dataset=dataset,
       batch_size=config.batch_size,
       n_critic=config.optim.n_critic,
@@ -322,7 +338,8 @@ def sample_real_batch(gan: Gan, state: TrainState,
 
 
 def make_fused_steps(gan: Gan, num_steps: int,
-                     batch_axis: str | None = None) -> Callable[
+                     batch_axis: str | None = None,
+                     per_step: bool = False) -> Callable[
                          ..., tuple[TrainState, Metrics]]:
   """``num_steps`` train steps in one function (lax.scan), for one jit call.
 
@@ -333,12 +350,14 @@ def make_fused_steps(gan: Gan, num_steps: int,
   metrics)``; for host-fed (image) datasets it is ``(state, batches) ->
   (state, metrics)`` with ``batches`` a :class:`data.Batch` of
   ``[num_steps, n_critic, batch_size, ...]`` arrays. Returns the new state
-  and the metrics averaged over the fused steps.
+  and the metrics averaged over the fused steps, or with ``per_step`` each
+  step's metrics (``[num_steps]`` arrays; the training loop finds the step
+  at which a run diverged in them).
   """
   train_step = make_train_step(gan, batch_axis)
 
   def average(state, metrics):
-    return state, jax.tree.map(jnp.mean, metrics)
+    return state, (metrics if per_step else jax.tree.map(jnp.mean, metrics))
 
   def scan(step, state, batches):
     # One step is called directly: a one-trip while loop would still slow
@@ -445,16 +464,21 @@ def evaluate_state(gan: Gan, evaluator: evaluation.Evaluator,
   return results, samples
 
 
-def write_eval_json(path: str, step: int, results: dict[str, float],
-                    protocol: dict) -> None:
-  """Writes an evaluation (atomically: a reader never sees half a file)."""
-  extractor = ({'feature_extractor': protocol['feature_extractor']}
-               if 'feature_extractor' in protocol else {})
-  record = {'step': step, **results, **extractor, 'protocol': protocol}
+def _write_json(path: str, record: dict, sort_keys: bool = True) -> None:
+  """Writes ``record`` atomically: a reader never sees half a file."""
   with open(path + '.tmp', 'w') as f:
-    json.dump(record, f, indent=2)
+    json.dump(record, f, indent=2, sort_keys=sort_keys)
     f.write('\n')
   os.replace(path + '.tmp', path)
+
+
+def write_eval_json(path: str, step: int, results: dict[str, float],
+                    protocol: dict) -> None:
+  """Writes an evaluation: the step, the metrics, the protocol."""
+  extractor = ({'feature_extractor': protocol['feature_extractor']}
+               if 'feature_extractor' in protocol else {})
+  _write_json(path, {'step': step, **results, **extractor,
+                     'protocol': protocol}, sort_keys=False)
 
 
 _GRID_COLUMNS = 8
@@ -494,15 +518,85 @@ def _format_eta(seconds: float) -> str:
   return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
 
 
-def _write_config(config: ml_collections.ConfigDict, mode: str,
-                  path: str) -> None:
-  """config.json: the resolved config, with the parallel mode used and the
-  processes and devices the run had."""
+def _resolved_config(config: ml_collections.ConfigDict,
+                     mode: str) -> dict:
+  """The config as config.json and checkpoints record it: resolved, with the
+  parallel mode used and the processes and devices the run had."""
   resolved = json.loads(config.to_json_best_effort())
   resolved.update(parallel=mode, **config_lib.runtime_info())
-  with open(path, 'w') as f:
-    json.dump(resolved, f, indent=2, sort_keys=True)
-    f.write('\n')
+  return resolved
+
+
+class Diverged(RuntimeError):
+  """Training made a loss or parameter non-finite; nothing of it was saved."""
+
+  def __init__(self, step: int, quantities: dict[str, float]):
+    shown = ', '.join(f'{name}={value}' for name, value in
+                      sorted(quantities.items())[:4])
+    super().__init__(f'diverged at step {step}: {shown} (the checkpoints '
+                     'hold the last finite state; '
+                     '--config.skip_nonfinite_updates=True skips such '
+                     'updates)')
+    self.step = step
+
+
+def check_finite(metrics: dict[str, np.ndarray], first_step: int,
+                 skip_nonfinite_updates: bool) -> None:
+  """Raises :class:`Diverged` at the first step whose metrics are not finite.
+
+  ``metrics`` are per-step ``[num_steps]`` arrays of steps ``first_step``,
+  ``first_step + 1``, ... With skipped updates non-finite losses are
+  expected (the update was dropped); only the parameter norms count then.
+  """
+  names = sorted(name for name in metrics if not skip_nonfinite_updates
+                 or name.endswith('_param_norm'))
+  bad = np.stack([~np.isfinite(metrics[name]) for name in names])
+  if bad.any():
+    index = int(np.argmax(bad.any(axis=0)))
+    raise Diverged(first_step + index, {
+        name: float(metrics[name][index])
+        for name, flags in zip(names, bad) if flags[index]})
+
+
+class LogWindow:
+  """Each step's metrics since the last log line, on the host.
+
+  Saved in checkpoints, so a resumed run logs exactly the averages an
+  uninterrupted one does. Averages are over the finite values: a non-finite
+  one comes only from an update skipped under ``skip_nonfinite_updates``.
+  """
+
+  def __init__(self, values: dict[str, list[float]] | None = None):
+    self._values = {name: list(v) for name, v in (values or {}).items()}
+
+  def add(self, metrics: dict[str, np.ndarray]) -> None:
+    for name, values in metrics.items():
+      self._values.setdefault(name, []).extend(
+          float(v) for v in np.asarray(values).reshape(-1))
+
+  def average(self) -> dict[str, float]:
+    averages = {}
+    for name, values in self._values.items():
+      values = np.asarray(values, np.float32)
+      finite = values[np.isfinite(values)]
+      averages[name] = float(np.mean(finite, dtype=np.float64)
+                             if finite.size else np.nan)
+    return averages
+
+  def to_json(self) -> dict[str, list[float]]:
+    return {name: list(values) for name, values in self._values.items()}
+
+
+def _check_best_metric(config: ml_collections.ConfigDict, gan: Gan,
+                       evaluator: evaluation.Evaluator) -> None:
+  if not config.best_metric:
+    return
+  names = [prefix + name for prefix, _ in eval_variants(gan)
+           for name in evaluator.metric_names()]
+  if config.best_metric not in names:
+    raise config_lib.ConfigError(
+        f'config.best_metric={config.best_metric!r} is not a metric of this '
+        f'evaluation; allowed: {", ".join(sorted(names))}')
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict,
@@ -511,7 +605,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
 
   Writes ``config.json``, ``metrics.jsonl``, TensorBoard events,
   ``samples/*.png``, ``checkpoints/`` and ``eval.json`` (see README.md).
-  Resumes from the latest checkpoint in ``workdir`` if there is one.
+  Resumes from the newest readable checkpoint in ``workdir`` if there is
+  one, onto exactly the trajectory of an uninterrupted run.
 
   Runs on every device of every process (``config.parallel``, see
   :mod:`gan_jax.parallel`); each process calls this function, only process
@@ -519,14 +614,21 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
 
   Returns:
     The final evaluation metrics (also in ``eval.json``).
+
+  Raises:
+    config_lib.ConfigError: before anything is written, when ``workdir``
+      holds a run of another config (:func:`config_lib.check_resume`), its
+      checkpoint does not fit this config, or ``best_metric`` is unknown.
+    Diverged: a loss or parameter became non-finite (no checkpoint of it).
+    preemption.Preempted: SIGTERM / SIGINT; a checkpoint of the step
+      reached was saved.
   """
+  config_lib.check_resume(config, workdir)
   gan = build(config)
   data_parallel = parallel.DataParallel(parallel.resolve_mode(config.parallel))
   writes = parallel.is_writer()
-  if writes:
-    os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
-    _write_config(config, data_parallel.mode,
-                  os.path.join(workdir, 'config.json'))
+  evaluator = evaluation.Evaluator(config, gan.dataset, data_parallel)
+  _check_best_metric(config, gan, evaluator)
 
   seed_key = jax.random.PRNGKey(config.seed)
   state_key, eval_key = jax.random.split(seed_key)
@@ -534,21 +636,54 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   state = data_parallel.replicate(
       jax.jit(functools.partial(init_state, gan))(state_key))
   checkpoints = checkpoint.Checkpointer(
-      os.path.join(workdir, 'checkpoints'), config.keep_checkpoints)
+      os.path.join(workdir, 'checkpoints'), config.keep_checkpoints,
+      config.best_metric, config.best_mode)
   feeder = HostBatches(gan, config.seed)
-  # Every process reads the same number of batches from its own shard, so
-  # the position saved (by process 0) is every process's position.
-  state, data_state = checkpoints.restore_latest(state, feeder.get_state())
-  feeder.set_state(data_state)
+  window = LogWindow()
+  try:
+    restored = checkpoints.restore_latest(state)
+  except checkpoint.ShapeMismatch as e:
+    checkpoints.close()
+    feeder.close()
+    raise config_lib.ConfigError(str(e)) from e
+  if restored:
+    state, window = restored.state, LogWindow(restored.loop['log_window'])
+    # Every process reads the same number of batches from its own shard,
+    # so the position saved (by process 0) is every process's position.
+    feeder.set_state(restored.loop['data'])
+    logging.info('resumed from the checkpoint of step %d', restored.step)
   start = int(parallel.local_copy(state.step))
-  if start:
-    logging.info('resumed from the checkpoint of step %d', start)
+  resolved_config = _resolved_config(config, data_parallel.mode)
+  if writes:
+    os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+    config_path = os.path.join(workdir, 'config.json')
+    if config_lib.config_changes(config, workdir):  # Allowed: keep the old.
+      os.replace(config_path, os.path.join(
+          workdir, f'config_until_step_{start}.json'))
+    _write_json(config_path, resolved_config)
   writer = (metric_writer.MetricWriter(workdir, resume_step=start)
             if writes else None)
+  try:
+    with preemption.StopRequests(checkpoints.reached_preemption) as stops:
+      return _train_loop(config, workdir, gan, data_parallel, evaluator,
+                         checkpoints, feeder, writer, window, state,
+                         eval_key, resolved_config, stops)
+  finally:
+    checkpoints.close()  # Waits for the saves under way.
+    feeder.close()
+    if writer:
+      writer.close()
+
+
+def _train_loop(config, workdir, gan, data_parallel, evaluator, checkpoints,
+                feeder, writer, window, state, eval_key, resolved_config,
+                stops) -> dict[str, float]:
+  """The loop of :func:`train_and_evaluate`, from ``state`` to the end."""
+  writes = writer is not None
+  start = int(parallel.local_copy(state.step))
   generate = make_generate(gan, data_parallel)
   diagnose = diagnostics.make_diagnose(gan.critic, gan.tricks)
   total = config.num_train_steps
-  evaluator = evaluation.Evaluator(config, gan.dataset, data_parallel)
 
   def evaluate(state) -> dict[str, float]:
     return evaluate_state(gan, evaluator, state, eval_key,
@@ -586,8 +721,20 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
     state = parallel.local_copy(state)
     real = (sample_real_batch(gan, state) if data.is_on_device(gan.dataset)
             else jax.tree.map(jnp.asarray, feeder.last))
-    return diagnose(state.critic, state.tricks, real.images[0],
-                    real.labels[0] if gan.num_classes else None)
+    record = diagnose(state.critic, state.tricks, real.images[0],
+                      real.labels[0] if gan.num_classes else None)
+    if config.skip_nonfinite_updates:
+      record.update({f'{name}_skipped_updates':
+                     int(player.opt_state.total_notfinite)
+                     for name, player in (('critic', state.critic),
+                                          ('generator', state.generator))})
+    return record
+
+  def save(step: int, state, results: dict[str, float]) -> None:
+    loop = {'data': feeder.get_state(), 'log_window': window.to_json()}
+    checkpoints.save(step, state, loop, resolved_config)
+    if results:
+      checkpoints.save_if_best(step, state, loop, resolved_config, results)
 
   periods = (config.log_every, config.sample_every, config.checkpoint_every,
              config.eval_every)
@@ -597,27 +744,43 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   compile_start = time.perf_counter()
   for length in sorted(set(lengths)):
     compiled[length] = data_parallel.compile(
-        make_fused_steps(gan, length, data_parallel.batch_axis), state,
-        data_parallel.batch_shapes(feeder.shapes(length)))
+        make_fused_steps(gan, length, data_parallel.batch_axis,
+                         per_step=True),
+        state, data_parallel.batch_shapes(feeder.shapes(length)))
   if compiled:
     logging.info('compiled %d train program(s) in %.1fs', len(compiled),
                  time.perf_counter() - compile_start)
 
-  step, window_metrics, results = start, [], {}
+  unchecked = []  # (first step, per-step metrics) of calls not yet checked.
+
+  def check(calls) -> None:
+    """Moves the calls' metrics to the log window once they are finite."""
+    for first_step, metrics in calls:
+      metrics = jax.device_get(parallel.local_copy(metrics))
+      check_finite(metrics, first_step, config.skip_nonfinite_updates)
+      window.add(metrics)
+
+  step, results = start, {}
   window_start, window_step = time.perf_counter(), start
   for length in lengths:
     state, metrics = compiled[length](
         state, *data_parallel.put_batches(feeder.take(length)))
+    unchecked.append((step + 1, metrics))
     step += length
-    window_metrics.append((length, metrics))
-    if not any(_is_due(step, p, total) for p in periods):
+    # The previous call is checked while this one runs: one call stays in
+    # flight, and a diverged run stops one call late at most.
+    check(unchecked[:-1])
+    del unchecked[:-1]
+    stop = step < total and stops.should_stop()
+    if not stop and not any(_is_due(step, p, total) for p in periods):
       continue
-    jax.block_until_ready(state)
+    check(unchecked)  # Nothing non-finite is logged, evaluated or saved.
+    unchecked.clear()
     global_state = data_parallel.to_global(state)
-    record = {}
+    record, results = {}, {}
     if _is_due(step, config.log_every, total):
       elapsed = time.perf_counter() - window_start
-      record = _average(window_metrics)
+      record = window.average()
       record['steps_per_sec'] = (step - window_step) / elapsed
       if writes:
         record.update(diagnose_state(global_state))
@@ -626,7 +789,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                             if k.endswith('_loss')),
                    record['steps_per_sec'],
                    _format_eta((total - step) / record['steps_per_sec']))
-      window_metrics, window_step = [], step
+      window, window_step = LogWindow(), step
     if _is_due(step, config.eval_every, total):
       results = evaluate(global_state)
       record.update({f'eval/{k}': v for k, v in results.items()})
@@ -634,8 +797,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
       save_samples(step, global_state)
     if record and writes:
       writer.write(step, record)
-    if step < total and _is_due(step, config.checkpoint_every, total):
-      checkpoints.save(step, global_state, feeder.get_state())
+    if stop or (step < total and _is_due(step, config.checkpoint_every,
+                                         total)):
+      save(step, global_state, results)
+    if stop:
+      raise preemption.Preempted(step)
     window_start = time.perf_counter()
 
   global_state = data_parallel.to_global(state)
@@ -647,11 +813,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   logging.info('final evaluation at step %d: %s', total, results)
   if lengths:
     # Saved last, so a run whose final checkpoint exists has its eval written.
-    checkpoints.save(total, global_state, feeder.get_state())
-  checkpoints.close()
-  feeder.close()
-  if writer:
-    writer.close()
+    save(total, global_state, results)
   return results
 
 
@@ -705,11 +867,3 @@ class HostBatches:
   def close(self) -> None:
     if self._iterator is not None:
       self._iterator.close()
-
-
-def _average(window: list[tuple[int, Metrics]]) -> dict[str, float]:
-  """Step-weighted mean of the metrics of the fused calls in a log window."""
-  window = jax.device_get(parallel.local_copy(window))
-  steps = sum(length for length, _ in window)
-  return {name: float(sum(length * m[name] for length, m in window) / steps)
-          for name in window[0][1]}

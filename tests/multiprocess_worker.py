@@ -46,7 +46,7 @@ def main(process_id: str, num_processes: str, port: str, workdir: str):
       lambda key: train.init_state(gan, key))(jax.random.PRNGKey(0)))
   checkpoints = checkpoint.Checkpointer(os.path.join(workdir, 'checkpoints'),
                                         config.keep_checkpoints)
-  state, data_state = checkpoints.restore(6, template)
+  state, data_state = checkpoints.restore(6, template)[1:]
   steps = checkpoints.steps()
   checkpoints.close()
   leaves = jax.tree.leaves(jax.device_get(parallel.local_copy(state)))

@@ -6,6 +6,7 @@ subprocess with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``.
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -138,3 +139,36 @@ def test_two_processes_train_checkpoint_resume_and_agree(tmp_path):
     assert json.load(f)['step'] == 6
   assert sorted(os.listdir(workdir / 'samples')) == [
       'step_00000004.png', 'step_00000006.png']
+
+
+@pytest.mark.slow
+def test_sigterm_to_one_process_stops_all_at_one_step(tmp_path):
+  """jax.distributed's preemption service and orbax's sync point: every
+  process stops at the same step, after saving the same checkpoint."""
+  workdir, port = tmp_path / 'run', _free_port()
+  workers = [subprocess.Popen(
+      [sys.executable, 'experiments/train.py', '--config=configs/ring8.py',
+       f'--workdir={workdir}', f'--coordinator_address=127.0.0.1:{port}',
+       '--num_processes=2', f'--process_id={i}', '--config.batch_size=32',
+       '--config.model.latent_dim=8', '--config.num_train_steps=5000',
+       '--config.model.generator_args.width=16',
+       '--config.model.critic_args.width=16', '--config.steps_per_call=10',
+       '--config.log_every=5000', '--config.checkpoint_every=5000',
+       '--config.eval_every=5000', '--config.sample_every=5000'],
+      cwd=REPO, env=_env(1), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+      text=True) for i in range(2)]
+  for worker in workers:
+    for line in worker.stderr:
+      if 'compiled 1 train program' in line:
+        break
+  workers[1].send_signal(signal.SIGTERM)
+  outputs = [w.communicate(timeout=300) for w in workers]
+  lines = []
+  for worker, (stdout, stderr) in zip(workers, outputs):
+    assert worker.returncode == 0, stderr[-3000:]
+    lines.append(stdout.strip().splitlines()[-1])
+  assert lines[0] == lines[1], lines
+  step = int(lines[0].split()[3].rstrip(','))
+  assert lines[0] == f'preempted at step {step}, checkpoint saved'
+  assert 0 < step < 5000
+  assert os.listdir(workdir / 'checkpoints') == [str(step)]

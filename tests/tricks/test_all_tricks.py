@@ -36,12 +36,13 @@ def test_trick_states_round_trip_through_a_checkpoint(tmp_path):
   gan = train.build(config)
   state, _ = run_steps(gan, init_state(gan), 2, 2)
   saver = checkpoint.Checkpointer(str(tmp_path), keep=1)
-  saver.save(2, state, {'next_index': 7})
+  saver.save(2, state, {'next_index': 7}, {'seed': 0})
   saver.close()
   template = init_state(gan, seed=1)
-  restored, data_state = checkpoint.Checkpointer(
-      str(tmp_path), keep=1).restore_latest(template, {})
-  assert data_state == {'next_index': 7}
+  restored = checkpoint.Checkpointer(
+      str(tmp_path), keep=1).restore_latest(template)
+  assert restored.step == 2 and restored.loop == {'next_index': 7}
+  restored = restored.state
   assert_trees_close(restored, state, rtol=0, atol=0)
   assert int(restored.step) == 2
 
