@@ -10,7 +10,9 @@ r"""Checkpoint cost: size, save and restore time, and what saving costs a run.
 to 32×32×3 have CIFAR-10's shapes.) Reports, as one JSON line:
 
 * ``state_mib``: the train state in memory; ``disk_mib``: one checkpoint on
-  disk (all three items).
+  disk (all three items). The state's float arrays are random numbers, as
+  incompressible as a trained state's (orbax compresses with zstd, and a
+  fresh state's zero optimiser moments would shrink to nothing).
 * ``save_blocking_s``: how long :meth:`Checkpointer.save` holds up training
   with asynchronous saving (state fingerprint and copy to host memory);
   ``save_total_s``: until the checkpoint is complete on disk;
@@ -33,6 +35,7 @@ import time
 from absl import app
 from absl import flags
 import jax
+import jax.numpy as jnp
 from ml_collections import config_flags
 
 from gan_jax import checkpoint
@@ -46,6 +49,17 @@ _TRAIN_STEPS = flags.DEFINE_integer(
     'train_steps', 200, 'Steps timed with and without saving (0: skip).')
 _SAVE_EVERY = flags.DEFINE_integer('save_every', 20,
                                    'Steps between saves in the timed run.')
+
+
+def _like_trained(state):
+  """``state`` with every float array drawn at random: a trained state does
+  not compress like the zeros of a fresh optimiser state."""
+  leaves, tree = jax.tree.flatten(state)
+  keys = jax.random.split(jax.random.PRNGKey(1), len(leaves))
+  return jax.tree.unflatten(tree, [
+      jax.random.normal(key, x.shape, x.dtype)
+      if jnp.issubdtype(x.dtype, jnp.floating) else x
+      for key, x in zip(keys, leaves)])
 
 
 def _disk_mib(directory: str) -> float:
@@ -90,8 +104,8 @@ def main(argv):
   config = _CONFIG.value
   gan = train.build(config)
   data_parallel = parallel.DataParallel(parallel.resolve_mode(config.parallel))
-  state = data_parallel.replicate(jax.jit(
-      functools.partial(train.init_state, gan))(jax.random.PRNGKey(0)))
+  state = data_parallel.replicate(_like_trained(jax.jit(
+      functools.partial(train.init_state, gan))(jax.random.PRNGKey(0))))
   loop = {'data': {}, 'log_window': {}}
   saved_config = json.loads(config.to_json_best_effort())
   root = tempfile.mkdtemp(prefix='checkpoint_speed_')
