@@ -1,8 +1,8 @@
 """Console behaviour of the entry points: quiet library logs, one-line flag errors.
 
-orbax-checkpoint logs every save step by step at INFO, and jax announces the
-platforms it did not find; both drown the progress lines. Their warnings and
-errors still come through.
+orbax-checkpoint logs every save step by step at INFO, jax announces the
+platforms it did not find and TFDS every dataset it looks for; they drown the
+progress lines. Their warnings and errors still come through.
 """
 
 import importlib.util
@@ -13,7 +13,7 @@ from absl import flags
 from absl import logging as absl_logging
 from ml_collections import config_flags
 
-_CHATTY_PACKAGES = ('/orbax/', '/jax/_src/')
+_CHATTY_PACKAGES = ('/orbax/', '/jax/_src/', '/tensorflow_datasets/')
 
 
 class _DropLibraryInfo(logging.Filter):

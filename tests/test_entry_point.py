@@ -84,6 +84,22 @@ def test_workdir_contract_and_resume(tmp_path):
     ('--config.optim.d_lr=fast', 'error: flag --config.optim.d_lr=fast: could'),
     ('--config=configs/ring9.py', 'error: cannot load the config file: '
      "[Errno 2] No such file or directory: 'configs/ring9.py'"),
+    *(pytest.param(flag, message, marks=pytest.mark.slow)
+      for flag, message in [
+          ('--config.tricks=spectral_norm,dropout',
+           "error: unknown trick 'dropout'; allowed: dragan_penalty"),
+          ('--config.data.name=mnist2',
+           "error: unknown dataset 'mnist2'; allowed: grid25, ring8"),
+          ('--config.model.generator=stylegan',
+           "error: unknown generator 'stylegan'; allowed: dcgan, mlp"),
+          ('--config.num_train_steps=0',
+           'error: config.num_train_steps=0 must be a positive integer'),
+          ('--config.best_metric=fid', "error: config.best_metric='fid' is "
+           'not a metric of this evaluation; allowed: high_quality, modes, '
+           'reverse_kl'),
+          ('--config.best_mode=lowest',
+           "error: config.best_mode='lowest'; allowed: min, max"),
+      ]),
 ])
 def test_bad_config_value_is_one_line_exit_2_nothing_written(tmp_path, flag,
                                                              message):

@@ -16,7 +16,6 @@ without it) and they are then read through ``as_data_source``.
 """
 
 import numpy as np
-from sklearn import datasets
 import tensorflow_datasets as tfds
 
 _CITATION = """Alpaydin & Kaynak 1998, Optical Recognition of Handwritten
@@ -25,6 +24,9 @@ Digits, UCI Machine Learning Repository."""
 
 def digit_images() -> tuple[np.ndarray, np.ndarray]:
   """``[1797, 8, 8, 1]`` uint8 images and ``[1797]`` labels."""
+  # Imported here: scikit-learn takes 2 s to import, and only preparing the
+  # dataset (once) needs it.
+  from sklearn import datasets  # pylint: disable=g-import-not-at-top
   digits = datasets.load_digits()
   images = np.round(digits.images * (255 / 16)).astype(np.uint8)[..., None]
   return images, digits.target.astype(np.int64)
