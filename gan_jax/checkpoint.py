@@ -230,8 +230,10 @@ class Checkpointer:
   def save_if_best(self, step: int, state, loop: dict, config: dict,
                    metrics: dict[str, float]) -> None:
     """Saves into the best-checkpoint directory, keeping there the one with
-    the best ``best_metric`` (a no-op without it)."""
-    if self._best and self._best_metric in metrics:
+    the best ``best_metric`` (a no-op without it, or when that directory
+    already holds ``step``: a resumed run reaching it again)."""
+    if (self._best and self._best_metric in metrics
+        and step not in self._best.all_steps()):
       self._best.save(step, args=self._args(state, loop, config),
                       metrics={self._best_metric: metrics[self._best_metric]})
 

@@ -203,8 +203,17 @@ def check_resume(config: ml_collections.ConfigDict, workdir: str) -> None:
   allowed only with ``config.allow_config_change=True``.
 
   Raises:
-    ConfigError: naming the first differences and the way out.
+    ConfigError: naming the first differences and the way out; or
+      ``workdir`` is a file or cannot be written.
   """
+  if os.path.exists(workdir) and not os.path.isdir(workdir):
+    raise ConfigError(f'workdir {workdir!r} is a file, not a directory')
+  existing = os.path.abspath(workdir)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.access(existing, os.W_OK):
+    raise ConfigError(f'workdir {workdir!r} cannot be written ({existing!r} '
+                      'is not writable)')
   changes = config_changes(config, workdir)
   if changes and not config.allow_config_change:
     shown = '; '.join(changes[:3]) + (f'; and {len(changes) - 3} more'

@@ -313,3 +313,22 @@ def test_nonfinite_gradients_diverge_or_are_skipped(skip):
   state, _ = step(state, _batch(gan, state, poisoned=False))
   assert not np.array_equal(state.critic.params['Dense_0']['kernel'],
                             before.critic.params['Dense_0']['kernel'])
+
+
+def test_best_checkpoint_by_metric(tmp_path):
+  state = init_state(train.build(tiny_config()))
+  directory = str(tmp_path / 'checkpoints')
+  saver = checkpoint.Checkpointer(directory, keep=1, best_metric='fd',
+                                  best_mode='min')
+  for step, fd in ((1, 3.0), (2, 1.0), (3, 2.0)):
+    at_step = state.replace(step=jnp.int32(step))
+    saver.save(step, at_step, {}, {})
+    saver.save_if_best(step, at_step, {}, {}, {'fd': fd, 'kid_mean': 0.0})
+  saver.save_if_best(2, state, {}, {}, {'fd': 0.5})  # Reached again: kept.
+  saver.close()
+  assert os.listdir(directory + '_best') == ['2']
+  reader = checkpoint.Checkpointer(directory, keep=1, best_metric='fd')
+  assert reader.steps() == [3]
+  restored = reader.restore_best(state)
+  assert restored.step == 2 and int(restored.state.step) == 2
+  reader.close()

@@ -84,22 +84,6 @@ def test_workdir_contract_and_resume(tmp_path):
     ('--config.optim.d_lr=fast', 'error: flag --config.optim.d_lr=fast: could'),
     ('--config=configs/ring9.py', 'error: cannot load the config file: '
      "[Errno 2] No such file or directory: 'configs/ring9.py'"),
-    *(pytest.param(flag, message, marks=pytest.mark.slow)
-      for flag, message in [
-          ('--config.tricks=spectral_norm,dropout',
-           "error: unknown trick 'dropout'; allowed: dragan_penalty"),
-          ('--config.data.name=mnist2',
-           "error: unknown dataset 'mnist2'; allowed: grid25, ring8"),
-          ('--config.model.generator=stylegan',
-           "error: unknown generator 'stylegan'; allowed: dcgan, mlp"),
-          ('--config.num_train_steps=0',
-           'error: config.num_train_steps=0 must be a positive integer'),
-          ('--config.best_metric=fid', "error: config.best_metric='fid' is "
-           'not a metric of this evaluation; allowed: high_quality, modes, '
-           'reverse_kl'),
-          ('--config.best_mode=lowest',
-           "error: config.best_mode='lowest'; allowed: min, max"),
-      ]),
 ])
 def test_bad_config_value_is_one_line_exit_2_nothing_written(tmp_path, flag,
                                                              message):
@@ -109,6 +93,38 @@ def test_bad_config_value_is_one_line_exit_2_nothing_written(tmp_path, flag,
   lines = result.stderr.strip().splitlines()
   assert len(lines) == 1 and lines[0].startswith(message), result.stderr
   assert not workdir.exists()
+
+
+@pytest.mark.slow
+def test_more_bad_inputs_each_one_line_exit_2_nothing_written(tmp_path):
+  cases = [
+      ('--config.tricks=spectral_norm,dropout',
+       "error: unknown trick 'dropout'; allowed: dragan_penalty"),
+      ('--config.data.name=mnist2',
+       "error: unknown dataset 'mnist2'; allowed: grid25, ring8"),
+      ('--config.model.generator=stylegan',
+       "error: unknown generator 'stylegan'; allowed: dcgan, mlp"),
+      ('--config.num_train_steps=0',
+       'error: config.num_train_steps=0 must be a positive integer'),
+      ('--config.best_metric=fid', "error: config.best_metric='fid' is not a "
+       'metric of this evaluation; allowed: high_quality, modes, reverse_kl'),
+      ('--config.best_mode=lowest',
+       "error: config.best_mode='lowest'; allowed: min, max"),
+      ('--workdir=README.md',
+       "error: workdir 'README.md' is a file, not a directory"),
+  ]
+  # Started together: each is mostly Python start-up, on one core.
+  processes = [subprocess.Popen(
+      [sys.executable, 'experiments/train.py', '--config=configs/ring8.py',
+       f'--workdir={tmp_path / str(i)}', *TINY, flag], cwd=REPO,
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for i, (flag, _) in enumerate(cases)]
+  for i, (process, (_, message)) in enumerate(zip(processes, cases)):
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), stderr
+    assert not (tmp_path / str(i)).exists()
 
 
 def test_default_config_is_dcgan_digits_and_reports_bad_keys(tmp_path):

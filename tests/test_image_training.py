@@ -35,10 +35,11 @@ def tiny_dcgan(data_dir, num_train_steps):
   return config
 
 
-def final_params(workdir):
+def final_checkpoint(workdir):
+  """The run's latest checkpoint, restored as orbax saved it."""
   manager = ocp.CheckpointManager(os.path.join(workdir, 'checkpoints'))
   restored = manager.restore(manager.latest_step(), args=ocp.args.Composite(
-      state=ocp.args.StandardRestore(), data=ocp.args.JsonRestore()))
+      state=ocp.args.StandardRestore(), loop=ocp.args.JsonRestore()))
   manager.close()
   return restored
 
@@ -57,8 +58,8 @@ def test_dcgan_on_digits_writes_grids_and_resumes_on_the_next_batch(
   with open(os.path.join(straight, 'eval.json')) as f:
     assert set(json.load(f)) == {'step', 'swd', 'feature_extractor',
                                  'protocol'}
-  a, b = final_params(straight), final_params(resumed)
-  assert a.data == b.data and a.data['next_index'] == 4 * 2
+  a, b = final_checkpoint(straight), final_checkpoint(resumed)
+  assert a.loop == b.loop and a.loop['data']['next_index'] == 4 * 2
   for x, y in zip(jax.tree.leaves(a.state), jax.tree.leaves(b.state),
                   strict=True):
     np.testing.assert_array_equal(x, y)

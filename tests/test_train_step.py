@@ -36,7 +36,7 @@ def test_n_critic_updates_per_generator_update():
   config.optim.n_critic = 3
   gan = train.build(config)
   state, _ = run(gan, init(gan), 4, 2)
-  adam_count = lambda opt_state: int(opt_state[0].count)
+  adam_count = lambda opt_state: int(opt_state.inner_state[0].count)
   assert adam_count(state.critic.opt_state) == 12
   assert adam_count(state.generator.opt_state) == 4
 
