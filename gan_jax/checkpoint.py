@@ -12,7 +12,8 @@ A checkpoint holds three items:
 
 A checkpoint that cannot be read (truncated or missing files, or contents
 that do not match the fingerprint saved with them) is moved aside, never
-deleted, and the next older one is tried. A checkpoint that reads but whose
+deleted, once an older one has been read; when none can be read nothing is
+touched. A checkpoint that reads but whose
 arrays do not fit the train state of the current config is a config error,
 not corruption. Optionally a second manager keeps the best checkpoint by an
 evaluation metric. Orbax writes a checkpoint under a temporary name and
@@ -37,6 +38,10 @@ PyTree = Any
 
 class ShapeMismatch(ValueError):
   """A readable checkpoint whose arrays do not fit the train state asked for."""
+
+
+class NoReadableCheckpoint(RuntimeError):
+  """A run has checkpoints, but none of them can be read."""
 
 
 class Restored(NamedTuple):
@@ -148,28 +153,39 @@ class Checkpointer:
     return self._best.best_step() if self._best else None
 
   def restore_latest(self, state) -> Restored | None:
-    """The newest readable checkpoint; None if there is none.
+    """The newest readable checkpoint; None if there is no checkpoint.
 
-    An unreadable one is reported in one warning line and moved to
-    ``<directory>_unreadable/`` (never deleted); the next older one is
-    tried. ``state`` gives the structure, shapes and dtypes to restore into.
+    Newer unreadable ones are then reported, one warning line each, and
+    moved to ``<directory>_unreadable/`` (never deleted). ``state`` gives
+    the structure, shapes and dtypes to restore into.
 
     Raises:
       ShapeMismatch: a readable checkpoint does not fit ``state``.
+      NoReadableCheckpoint: there are checkpoints but none can be read;
+        nothing was moved (starting over would drop the run's log).
     """
+    failures = []
     for step in reversed(self.steps()):
       try:
-        return self.restore(step, state)
+        restored = self.restore(step, state)
       except ShapeMismatch:
         raise
       except Exception as e:  # pylint: disable=broad-except
         # Anything that stops a checkpoint from being read (orbax, tensorstore
         # and JSON raise many types) makes it unreadable.
-        reason = ' '.join(str(e).split())[:200]
-        moved = self._set_aside(step)
-        logging.warning('checkpoint of step %d is unreadable (%s: %s); moved '
-                        'to %s, trying an older one', step, type(e).__name__,
-                        reason, moved)
+        failures.append((step, f'{type(e).__name__}: '
+                               f'{" ".join(str(e).split())[:200]}'))
+        continue
+      for failed, reason in failures:
+        logging.warning('checkpoint of step %d is unreadable (%s); moved to '
+                        '%s, resuming from step %d', failed, reason,
+                        self._set_aside(failed), step)
+      return restored
+    if failures:
+      raise NoReadableCheckpoint(
+          f'none of the checkpoints in {self.directory!r} can be read '
+          f'(step {failures[0][0]}: {failures[0][1]}); nothing was changed: '
+          'move them away to train this workdir from the start')
     return None
 
   def restore(self, step: int, state) -> Restored:

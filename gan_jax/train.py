@@ -618,7 +618,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   Raises:
     config_lib.ConfigError: before anything is written, when ``workdir``
       holds a run of another config (:func:`config_lib.check_resume`), its
-      checkpoint does not fit this config, or ``best_metric`` is unknown.
+      checkpoint does not fit this config or none of its checkpoints can
+      be read, or ``best_metric`` is unknown.
     Diverged: a loss or parameter became non-finite (no checkpoint of it).
     preemption.Preempted: SIGTERM / SIGINT; a checkpoint of the step
       reached was saved.
@@ -642,7 +643,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   window = LogWindow()
   try:
     restored = checkpoints.restore_latest(state)
-  except checkpoint.ShapeMismatch as e:
+  except (checkpoint.ShapeMismatch, checkpoint.NoReadableCheckpoint) as e:
     checkpoints.close()
     feeder.close()
     raise config_lib.ConfigError(str(e)) from e

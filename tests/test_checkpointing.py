@@ -195,6 +195,21 @@ def test_unreadable_latest_checkpoint_is_set_aside_not_deleted(tmp_path,
                 for r, _, ns in os.walk(aside) for n in ns) == files_before
 
 
+def test_no_readable_checkpoint_is_an_error_and_moves_nothing(tmp_path):
+  directory = str(tmp_path / 'checkpoints')
+  state = _small_checkpoints(directory)
+  for step in ('10', '20'):
+    _truncate(os.path.join(directory, step))
+  checkpoints = checkpoint.Checkpointer(directory, keep=3)
+  with pytest.raises(checkpoint.NoReadableCheckpoint,
+                     match='none of the checkpoints in .* can be read '
+                     r'\(step 20: .*nothing was changed'):
+    checkpoints.restore_latest(state)
+  assert checkpoints.steps() == [10, 20]
+  checkpoints.close()
+  assert not os.path.exists(directory + '_unreadable')
+
+
 def test_checkpoint_of_other_shapes_is_a_config_error_not_corruption(
     tmp_path):
   directory = str(tmp_path / 'checkpoints')
