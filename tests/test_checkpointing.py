@@ -168,9 +168,13 @@ def _overwrite_in_place(directory):
 
 @pytest.mark.parametrize('corrupt', [
     _truncate, _overwrite_in_place,
-    lambda d: shutil.rmtree(os.path.join(d, 'state')),
-    lambda d: os.remove(os.path.join(d, 'loop', 'metadata')),
-    lambda d: os.remove(os.path.join(d, 'state', 'manifest.ocdbt')),
+    pytest.param(lambda d: shutil.rmtree(os.path.join(d, 'state')),
+                 marks=pytest.mark.slow),
+    pytest.param(lambda d: os.remove(os.path.join(d, 'loop', 'metadata')),
+                 marks=pytest.mark.slow),
+    pytest.param(lambda d: os.remove(os.path.join(d, 'state',
+                                                  'manifest.ocdbt')),
+                 marks=pytest.mark.slow),
 ], ids=['truncated', 'overwritten', 'no_state', 'no_loop', 'no_manifest'])
 def test_unreadable_latest_checkpoint_is_set_aside_not_deleted(tmp_path,
                                                                corrupt,
@@ -210,6 +214,7 @@ def test_no_readable_checkpoint_is_an_error_and_moves_nothing(tmp_path):
   assert not os.path.exists(directory + '_unreadable')
 
 
+@pytest.mark.slow
 def test_checkpoint_of_other_shapes_is_a_config_error_not_corruption(
     tmp_path):
   directory = str(tmp_path / 'checkpoints')
@@ -302,6 +307,7 @@ def _batch(gan, state, poisoned: bool):
   return batch
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('skip', [False, True])
 def test_nonfinite_gradients_diverge_or_are_skipped(skip):
   gan = train.build(tiny_config(skip_nonfinite_updates=skip))
