@@ -36,6 +36,7 @@ def test_digits_builder_prepares_and_reads_offline(data_dir):
   assert got == expected
 
 
+@pytest.mark.slow
 def test_stacked_digits_stack_three_labelled_digits(data_dir):
   source = tfds_sources.data_source('stacked_digits', data_dir)
   digits = tfds_sources.data_source('digits', data_dir)

@@ -3,10 +3,13 @@
 import json
 import os
 
+import pytest
+
 from gan_jax import train
 from tests.helpers import tiny_config
 
 
+@pytest.mark.slow
 def test_diagnostics_and_ema_evaluations_are_logged(tmp_path):
   config = tiny_config(tricks='spectral_norm,generator_ema', num_train_steps=20,
                        steps_per_call=10, log_every=10, eval_every=20,

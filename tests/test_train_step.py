@@ -12,6 +12,7 @@ from tests.helpers import init_state as init
 from tests.helpers import run_steps as run
 
 
+@pytest.mark.slow
 def test_fusing_steps_does_not_change_the_trajectory():
   gan = train.build(tiny_config())
   unfused, _ = run(gan, init(gan), 6, steps_per_call=1)
@@ -20,6 +21,7 @@ def test_fusing_steps_does_not_change_the_trajectory():
   assert_trees_close(unfused, fused, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_same_seed_is_bit_identical_and_seeds_differ():
   gan = train.build(tiny_config())
   a, metrics_a = run(gan, init(gan, seed=0), 4, 2)
