@@ -113,14 +113,20 @@ def test_evaluate_script_matches_the_training_evaluation(tmp_path):
   assert result.returncode == 0, result.stderr
   with open(os.path.join(workdir, 'eval.json')) as f:
     assert json.load(f) == trained
-  result = evaluate(f'--workdir={workdir}', '--checkpoint_step=2',
-                    '--num_samples=100')
-  assert result.returncode == 0, result.stderr
+  # Started together: each is mostly Python start-up.
+  early, missing, nothing = (subprocess.Popen(
+      [sys.executable, 'experiments/evaluate.py', *flags], cwd=REPO,
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+      for flags in ([f'--workdir={workdir}', '--checkpoint_step=2',
+                     '--num_samples=100'],
+                    [f'--workdir={workdir}', '--checkpoint_step=3'],
+                    [f'--workdir={tmp_path / "empty"}']))
+  for process in (early, missing, nothing):
+    process.stderr_text = process.communicate(timeout=600)[1]
+  assert early.returncode == 0, early.stderr_text
   with open(os.path.join(workdir, 'eval_step_2.json')) as f:
-    early = json.load(f)
-  assert early['step'] == 2 and early['protocol']['num_samples'] == 100
-  missing = evaluate(f'--workdir={workdir}', '--checkpoint_step=3')
+    evaluated = json.load(f)
+  assert evaluated['step'] == 2 and evaluated['protocol']['num_samples'] == 100
   assert missing.returncode == 2
-  assert 'no checkpoint of step 3; checkpoints: 2, 4' in missing.stderr
-  nothing = evaluate(f'--workdir={tmp_path / "empty"}')
-  assert nothing.returncode == 2 and 'holds no run' in nothing.stderr
+  assert 'no checkpoint of step 3; checkpoints: 2, 4' in missing.stderr_text
+  assert nothing.returncode == 2 and 'holds no run' in nothing.stderr_text
