@@ -134,7 +134,7 @@ class Checkpointer:
     self._best = None
     if best_metric:
       self._best = ocp.CheckpointManager(
-          directory + '_best', item_handlers=_item_handlers(),
+          self.best_directory, item_handlers=_item_handlers(),
           options=ocp.CheckpointManagerOptions(
               max_to_keep=1, create=True, best_mode=best_mode,
               best_fn=lambda metrics: metrics[best_metric]))

@@ -667,7 +667,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   try:
     with preemption.StopRequests(checkpoints.reached_preemption) as stops:
       return _train_loop(config, workdir, gan, data_parallel, evaluator,
-                         checkpoints, feeder, writer, window, state,
+                         checkpoints, feeder, writer, window, state, start,
                          eval_key, resolved_config, stops)
   finally:
     checkpoints.close()  # Waits for the saves under way.
@@ -677,11 +677,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
 
 
 def _train_loop(config, workdir, gan, data_parallel, evaluator, checkpoints,
-                feeder, writer, window, state, eval_key, resolved_config,
-                stops) -> dict[str, float]:
-  """The loop of :func:`train_and_evaluate`, from ``state`` to the end."""
+                feeder, writer, window, state, start, eval_key,
+                resolved_config, stops) -> dict[str, float]:
+  """The loop of :func:`train_and_evaluate`, from ``state`` (at step
+  ``start``) to the end."""
   writes = writer is not None
-  start = int(parallel.local_copy(state.step))
   generate = make_generate(gan, data_parallel)
   diagnose = diagnostics.make_diagnose(gan.critic, gan.tricks)
   total = config.num_train_steps
