@@ -1,6 +1,8 @@
 """Image data: TFDS builders offline without TensorFlow, the grain pipeline."""
 
 import importlib.util
+import subprocess
+import sys
 
 import jax
 import numpy as np
@@ -34,6 +36,19 @@ def test_digits_builder_prepares_and_reads_offline(data_dir):
   got = sorted((source[i]['image'][..., 0].tobytes(), int(source[i]['label']))
                for i in range(len(source)))
   assert got == expected
+
+
+def test_processes_started_together_prepare_the_dataset_once(tmp_path):
+  # Without the lock TFDS's final rename fails in all but the first process.
+  prepare = ('import sys; from gan_jax.data import tfds_sources; '
+             'print(len(tfds_sources.data_source("digits", sys.argv[1])))')
+  processes = [subprocess.Popen([sys.executable, '-c', prepare, str(tmp_path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for _ in range(3)]
+  for p in processes:
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    assert out.split()[-1] == '1797'
 
 
 @pytest.mark.slow

@@ -6,6 +6,8 @@ here: they must already be prepared in array_record format under
 ``data_dir``, and a missing one is reported in one line before any work.
 """
 
+import contextlib
+import fcntl
 import os
 
 import tensorflow_datasets as tfds
@@ -43,7 +45,11 @@ def builder(name: str, data_dir: str) -> tfds.core.DatasetBuilder:
   if name in EMBEDDED:
     b = EMBEDDED[name](data_dir=data_dir, file_format='array_record')
     if not b.is_prepared():
-      b.download_and_prepare()
+      with _exclusive(os.path.join(data_dir, f'.{name}.lock')):
+        # Another process may have prepared it while this one waited.
+        b = EMBEDDED[name](data_dir=data_dir, file_format='array_record')
+        if not b.is_prepared():
+          b.download_and_prepare()
     return b
   how = (f'prepare it on a machine with internet access with `tfds build '
          f'{name} --data_dir={data_dir} --file_format=array_record` and copy '
@@ -62,6 +68,24 @@ def builder(name: str, data_dir: str) -> tfds.core.DatasetBuilder:
         f'dataset {name!r} in {data_dir} is in {b.info.file_format.value} '
         f'format, which has no random access; {how}')
   return b
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: str):
+  """Holds an exclusive lock on ``lock_path`` (created if missing).
+
+  Runs started together on a fresh machine (seeds of a sweep, test workers)
+  would otherwise prepare the same dataset at once, and TFDS's final rename
+  fails for all but the first. ``fcntl.flock`` (standard library) is enough:
+  the lock is released when the holder exits, even if it is killed.
+  """
+  os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+  with open(lock_path, 'a') as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    try:
+      yield
+    finally:
+      fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def data_source(name: str, data_dir: str, split: str = 'train'):
