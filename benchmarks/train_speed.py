@@ -13,6 +13,9 @@ r"""Train-step throughput by steps fused per call and by trick.
       python benchmarks/train_speed.py --config=configs/ring8.py \
       --config.parallel=pmap
 
+  python benchmarks/train_speed.py --config=configs/ring8.py \
+      --steps_per_call=100 --seeds=1,10
+
 For each (steps_per_call, tricks) pair: builds the experiment, compiles the
 fused train function once (timed on its own) and warms up; then times
 ``--repeats`` rounds of ``--num_steps`` steps, the cases interleaved in each
@@ -26,7 +29,11 @@ JSON line per case and, with ``--out``, writes them all to a JSON file.
 alone); ``a+b`` is a chain. weight_clipping and gradient_penalty run with the
 wasserstein loss, the others with the config's loss. The step runs on
 every device the process sees, split as ``config.parallel`` says (as in
-training).
+training). ``--seeds`` N > 1 trains N seeds stacked and vmapped on one device
+(:mod:`gan_jax.run_layout`, as ``experiments/ablate.py`` does); its
+steps/s count the steps of all N seeds, and ``vs_one_seed`` is its rate
+over the one-seed rate (the speed-up over training them one after the
+other).
 """
 
 import functools
@@ -40,6 +47,7 @@ import jax
 from ml_collections import config_flags
 
 from gan_jax import parallel
+from gan_jax import run_layout
 from gan_jax import train
 from gan_jax import tricks as tricks_lib
 
@@ -51,6 +59,8 @@ _TRICKS = flags.DEFINE_list('tricks', ['none'],
                             "Trick chains ('a+b'), 'none' or 'all'.")
 _NUM_STEPS = flags.DEFINE_integer('num_steps', 2000, 'Steps per timed run.')
 _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed runs per case.')
+_SEEDS = flags.DEFINE_list('seeds', ['1'], 'Seeds trained together '
+                           '(vmapped when more than one).')
 _OUT = flags.DEFINE_string('out', None, 'Optional JSON output file.')
 
 _WASSERSTEIN_TRICKS = ('weight_clipping', 'gradient_penalty')
@@ -60,17 +70,21 @@ class _Case:
   """One compiled fused train function and the state it runs on."""
 
   def __init__(self, gan, steps_per_call: int, batches: tuple,
-               data_parallel: parallel.DataParallel):
-    self.steps_per_call = steps_per_call
+               data_parallel: parallel.DataParallel, seeds: int):
+    self.steps_per_call = steps_per_call * seeds  # Steps of all seeds.
+    layout = run_layout.RunLayout(data_parallel, seeds)
     # () for datasets sampled on device.
-    self.batches = data_parallel.put_batches(batches)
-    self.state = data_parallel.from_global(data_parallel.replicate(
-        jax.jit(functools.partial(train.init_state, gan))(
-            jax.random.PRNGKey(0))))
+    self.batches = layout.put_batches([batches] * seeds)
+    init = jax.jit(functools.partial(train.init_state, gan))
+    self.state = layout.to_step([
+        layout.data_parallel.replicate(init(jax.random.PRNGKey(seed)))
+        for seed in range(seeds)])
     start = time.perf_counter()
-    self.fused = data_parallel.compile(
-        train.make_fused_steps(gan, steps_per_call, data_parallel.batch_axis),
-        self.state, data_parallel.batch_shapes(batches))
+    self.fused = layout.compile(
+        train.make_fused_steps(gan, steps_per_call, layout.batch_axis),
+        self.state, layout.batch_shapes(
+            jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype),
+                         batches)))
     self.compile_seconds = time.perf_counter() - start
     self.rates = []
     self.time(self.steps_per_call)  # Warm-up, not recorded.
@@ -121,26 +135,33 @@ def main(argv):
       config.tricks = '' if chain == 'none' else chain.replace('+', ',')
       if any(t in chain.split('+') for t in _WASSERSTEIN_TRICKS):
         config.loss = 'wasserstein'
-      cases[(steps_per_call, chain, config.loss)] = _Case(
-          train.build(config), steps_per_call, batches, data_parallel)
+      for seeds in map(int, _SEEDS.value):
+        cases[(steps_per_call, chain, config.loss, seeds)] = _Case(
+            train.build(config), steps_per_call, batches, data_parallel,
+            seeds)
   feeder.close()
   # Repetitions interleave the cases, so drifts in machine speed hit all alike.
   for _ in range(_REPEATS.value):
     for case in cases.values():
       case.time(_NUM_STEPS.value)
   results = []
-  for (steps_per_call, chain, loss), case in cases.items():
+  for (steps_per_call, chain, loss, seeds), case in cases.items():
     result = {'steps_per_call': steps_per_call, 'tricks': chain, 'loss': loss,
-              'parallel': data_parallel.mode,
-              'devices': data_parallel.num_shards,
+              'seeds': seeds,
+              'parallel': 'none' if seeds > 1 else data_parallel.mode,
+              'devices': 1 if seeds > 1 else data_parallel.num_shards,
               'steps_per_sec': statistics.median(case.rates),
               'compile_seconds': case.compile_seconds}
     if input_rate:
       result['input_steps_per_sec'] = input_rate
-    baseline = cases.get((steps_per_call, 'none', base.loss))
+    baseline = cases.get((steps_per_call, 'none', base.loss, seeds))
     if baseline:
       result['step_time_vs_none'] = (statistics.median(baseline.rates)
                                      / result['steps_per_sec'])
+    one_seed = cases.get((steps_per_call, chain, loss, 1))
+    if seeds > 1 and one_seed:
+      result['vs_one_seed'] = (result['steps_per_sec']
+                               / statistics.median(one_seed.rates))
     results.append(result)
     print(json.dumps(result), flush=True)
   if _OUT.value:

@@ -115,13 +115,18 @@ def load(path: str, relative_to: str = '') -> ml_collections.ConfigDict:
   """
   if relative_to and not os.path.isabs(path):
     path = os.path.join(os.path.dirname(os.path.abspath(relative_to)), path)
+  return load_module(path).get_config()
+
+
+def load_module(path: str):
+  """The Python module of the config (or sweep) file ``path``."""
   if not os.path.isfile(path):
     raise ConfigError(f'config file {path!r} does not exist')
   name = 'gan_jax_config_' + os.path.splitext(os.path.basename(path))[0]
   spec = importlib.util.spec_from_file_location(name, path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
-  return module.get_config()
+  return module
 
 
 def _merge(into: ml_collections.ConfigDict, values: dict) -> None:
@@ -175,6 +180,23 @@ def _flatten(tree: dict, prefix: str = '') -> dict:
   return flat
 
 
+def differences(old: ml_collections.ConfigDict,
+                new: ml_collections.ConfigDict,
+                ignore: tuple[str, ...] = ()) -> list[str]:
+  """``'key: old -> new'`` for each dotted key whose value differs, keys
+  in ``ignore`` and below them aside."""
+  old = _flatten(json.loads(old.to_json_best_effort()))
+  new = _flatten(json.loads(new.to_json_best_effort()))
+  changes = []
+  for key in sorted(set(old) | set(new)):
+    if any(key == k or key.startswith(k + '.') for k in ignore):
+      continue
+    if old.get(key, '<unset>') != new.get(key, '<unset>'):
+      changes.append(f'{key}: {old.get(key, "<unset>")!r} -> '
+                     f'{new.get(key, "<unset>")!r}')
+  return changes
+
+
 def config_changes(config: ml_collections.ConfigDict,
                    workdir: str) -> list[str]:
   """What ``config`` changes in the run of ``workdir``, beyond
@@ -182,16 +204,7 @@ def config_changes(config: ml_collections.ConfigDict,
   (or no run there)."""
   if not os.path.isfile(os.path.join(workdir, 'config.json')):
     return []
-  saved = _flatten(json.loads(from_run(workdir).to_json_best_effort()))
-  new = _flatten(json.loads(config.to_json_best_effort()))
-  changes = []
-  for key in sorted(set(saved) | set(new)):
-    if any(key == k or key.startswith(k + '.') for k in RESUMABLE_CHANGES):
-      continue
-    if saved.get(key, '<unset>') != new.get(key, '<unset>'):
-      changes.append(f'{key}: {saved.get(key, "<unset>")!r} -> '
-                     f'{new.get(key, "<unset>")!r}')
-  return changes
+  return differences(from_run(workdir), config, RESUMABLE_CHANGES)
 
 
 def check_resume(config: ml_collections.ConfigDict, workdir: str) -> None:

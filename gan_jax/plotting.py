@@ -1,4 +1,6 @@
-"""Pictures written to a run's ``samples/`` directory."""
+"""Pictures: a run's samples (``samples/``) and a sweep's results."""
+
+import warnings
 
 import matplotlib
 
@@ -50,3 +52,66 @@ def save_image(path: str, image: np.ndarray, min_size: int = 256) -> None:
   Image.fromarray(image).resize(
       (image.shape[1] * scale, image.shape[0] * scale),
       Image.Resampling.NEAREST).save(path)
+
+
+def save_metric_intervals(path: str, summaries: list[dict],
+                          metrics: list[str], rows: list[dict]) -> None:
+  """One panel per metric: each variant's mean with its 95 % interval
+  (black) over its finished seeds (grey dots)."""
+  names = [s['name'] for s in summaries]
+  fig, axes = plt.subplots(len(metrics), 1, squeeze=False, dpi=100,
+                           figsize=(max(6, 0.5 * len(names) + 2),
+                                    2.6 * len(metrics)))
+  for ax, metric in zip(axes[:, 0], metrics):
+    for x, name in enumerate(names):
+      seeds = [row[metric] for row in rows if row['name'] == name
+               and row['status'] == 'finished' and metric in row]
+      ax.scatter([x] * len(seeds), seeds, s=10, c='0.6', zorder=1)
+    means = [s['metrics'][metric][0] for s in summaries]
+    half = [np.nan_to_num(s['metrics'][metric][1]) for s in summaries]
+    ax.errorbar(range(len(names)), means, yerr=half, fmt='o', c='k',
+                capsize=3, zorder=2)
+    ax.set_ylabel(metric)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names if ax is axes[-1, 0] else [''] * len(names),
+                       rotation=60, ha='right', fontsize=8)
+    ax.grid(axis='y', alpha=0.3)
+  fig.tight_layout()
+  fig.savefig(path)
+  plt.close(fig)
+
+
+def save_training_curves(path: str, curves: dict[str, dict[str, dict]]
+                         ) -> None:
+  """One panel per logged quantity: each variant's mean over its seeds
+  against the step, with the band from the lowest to the highest seed."""
+  quantities = sorted({q for per_variant in curves.values()
+                       for q in per_variant})
+  if not quantities:
+    return
+  fig, axes = plt.subplots(len(quantities), 1, squeeze=False, dpi=100,
+                           figsize=(8, 2.6 * len(quantities)))
+  colours = plt.get_cmap('tab20')
+  for ax, quantity in zip(axes[:, 0], quantities):
+    for index, (variant, per_variant) in enumerate(curves.items()):
+      if quantity not in per_variant:
+        continue
+      steps = sorted(per_variant[quantity])
+      values = [np.asarray(per_variant[quantity][s], np.float64)
+                for s in steps]
+      colour = colours(index % 20)
+      with warnings.catch_warnings():  # Steps where no seed is defined.
+        warnings.simplefilter('ignore', RuntimeWarning)
+        ax.plot(steps, [np.nanmean(v) for v in values], c=colour, lw=1,
+                label=variant)
+        ax.fill_between(steps, [np.nanmin(v) for v in values],
+                        [np.nanmax(v) for v in values], color=colour,
+                        alpha=0.15, lw=0)
+    ax.set_ylabel(quantity.removeprefix('eval/'), fontsize=8)
+    ax.grid(alpha=0.3)
+  axes[-1, 0].set_xlabel('step')
+  axes[0, 0].legend(fontsize=6, ncol=3, loc='upper left',
+                    bbox_to_anchor=(0, 1.6))
+  fig.tight_layout()
+  fig.savefig(path)
+  plt.close(fig)

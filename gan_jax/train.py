@@ -11,6 +11,7 @@ Tricks act through the hooks of :mod:`gan_jax.tricks.base`; the step calls
 them at fixed points and knows nothing about which tricks are on.
 """
 
+import dataclasses
 import functools
 import json
 import os
@@ -38,6 +39,7 @@ from gan_jax import models
 from gan_jax import parallel
 from gan_jax import plotting
 from gan_jax import preemption
+from gan_jax import run_layout
 from gan_jax import tricks as tricks_lib
 
 PyTree = Any
@@ -538,6 +540,11 @@ class Diverged(RuntimeError):
                      '--config.skip_nonfinite_updates=True skips such '
                      'updates)')
     self.step = step
+    self.quantities = quantities
+
+
+# Written in the workdir of a run that diverged: {"step", "quantities"}.
+DIVERGED_FILE = 'diverged.json'
 
 
 def check_finite(metrics: dict[str, np.ndarray], first_step: int,
@@ -620,88 +627,181 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
       holds a run of another config (:func:`config_lib.check_resume`), its
       checkpoint does not fit this config or none of its checkpoints can
       be read, or ``best_metric`` is unknown.
-    Diverged: a loss or parameter became non-finite (no checkpoint of it).
+    Diverged: a loss or parameter became non-finite (no checkpoint of it;
+      ``diverged.json`` in ``workdir`` says where).
     preemption.Preempted: SIGTERM / SIGINT; a checkpoint of the step
       reached was saved.
   """
-  config_lib.check_resume(config, workdir)
+  outcome, = _train_runs([config], [workdir])
+  if isinstance(outcome, Diverged):
+    raise outcome
+  return outcome
+
+
+def train_and_evaluate_seeds(configs: list[ml_collections.ConfigDict],
+                             workdirs: list[str]
+                             ) -> list[dict[str, float] | Diverged]:
+  """Trains runs that differ only in ``seed`` as one vmapped computation.
+
+  Each run is an ordinary run of :func:`train_and_evaluate` in its own
+  workdir (same files, resumable alone), but their states are stacked and
+  every fused call trains all of them (:mod:`gan_jax.run_layout`), on one
+  device. A run that diverges stops being logged, saved and evaluated
+  (its ``diverged.json`` says where); the others go on. Runs resumed from
+  checkpoints of different steps are trained one after the other instead.
+
+  Returns:
+    Per run, its final evaluation metrics or the :class:`Diverged` error.
+
+  Raises:
+    config_lib.ConfigError: the configs differ in more than their seed, or
+      as :func:`train_and_evaluate`, before anything is written.
+    preemption.Preempted: as :func:`train_and_evaluate`; every run saved.
+  """
+  if len(configs) != len(workdirs) or not configs:
+    raise ValueError(f'{len(configs)} configs for {len(workdirs)} workdirs')
+  for config in configs[1:]:
+    changes = config_lib.differences(configs[0], config, ignore=('seed',))
+    if changes:
+      raise config_lib.ConfigError(
+          f'vmapped runs must differ in their seed only: {"; ".join(changes)}')
+  try:
+    return _train_runs(configs, workdirs)
+  except _StepsDiffer as e:
+    logging.info('%s: training the runs one after the other', e)
+    outcomes = []
+    for config, workdir in zip(configs, workdirs):
+      outcomes += _train_runs([config], [workdir])
+    return outcomes
+
+
+class _StepsDiffer(Exception):
+  """The runs of a vmapped group resumed from different steps."""
+
+
+@dataclasses.dataclass
+class _Run:
+  """One run of those trained together: its files and host-side state."""
+  config: ml_collections.ConfigDict
+  workdir: str
+  checkpoints: checkpoint.Checkpointer
+  feeder: 'HostBatches'
+  eval_key: jax.Array
+  window: LogWindow = dataclasses.field(default_factory=LogWindow)
+  writer: metric_writer.MetricWriter | None = None
+  resolved_config: dict = dataclasses.field(default_factory=dict)
+  label: str = ''  # Prefix of its log lines ('seed 3: ' in a group).
+  results: dict[str, float] = dataclasses.field(default_factory=dict)
+  diverged: Diverged | None = None
+
+  def close(self) -> None:
+    self.checkpoints.close()  # Waits for the saves under way.
+    self.feeder.close()
+    if self.writer:
+      self.writer.close()
+
+
+def _train_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
+  """Sets up, restores and trains the runs (stacked if more than one)."""
+  for config, workdir in zip(configs, workdirs):
+    config_lib.check_resume(config, workdir)
+  config = configs[0]
   gan = build(config)
-  data_parallel = parallel.DataParallel(parallel.resolve_mode(config.parallel))
+  layout = run_layout.RunLayout(
+      parallel.DataParallel(parallel.resolve_mode(config.parallel)),
+      len(configs))
   writes = parallel.is_writer()
-  evaluator = evaluation.Evaluator(config, gan.dataset, data_parallel)
+  evaluator = evaluation.Evaluator(config, gan.dataset, layout.data_parallel)
   _check_best_metric(config, gan, evaluator)
 
-  seed_key = jax.random.PRNGKey(config.seed)
-  state_key, eval_key = jax.random.split(seed_key)
-  # Globally replicated: the layout of checkpoints and of evaluation.
-  state = data_parallel.replicate(
-      jax.jit(functools.partial(init_state, gan))(state_key))
-  checkpoints = checkpoint.Checkpointer(
-      os.path.join(workdir, 'checkpoints'), config.keep_checkpoints,
-      config.best_metric, config.best_mode)
-  feeder = HostBatches(gan, config.seed)
-  window = LogWindow()
+  runs, states, starts = [], [], []
   try:
-    restored = checkpoints.restore_latest(state)
-  except (checkpoint.ShapeMismatch, checkpoint.NoReadableCheckpoint) as e:
-    checkpoints.close()
-    feeder.close()
-    raise config_lib.ConfigError(str(e)) from e
-  if restored:
-    state, window = restored.state, LogWindow(restored.loop['log_window'])
-    # Every process reads the same number of batches from its own shard,
-    # so the position saved (by process 0) is every process's position.
-    feeder.set_state(restored.loop['data'])
-    logging.info('resumed from the checkpoint of step %d', restored.step)
-  start = int(parallel.local_copy(state.step))
-  resolved_config = _resolved_config(config, data_parallel.mode)
-  if writes:
-    os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
-    config_path = os.path.join(workdir, 'config.json')
-    if config_lib.config_changes(config, workdir):  # Allowed: keep the old.
-      os.replace(config_path, os.path.join(
-          workdir, f'config_until_step_{start}.json'))
-    _write_json(config_path, resolved_config)
-  writer = (metric_writer.MetricWriter(workdir, resume_step=start)
-            if writes else None)
-  try:
-    with preemption.StopRequests(checkpoints.reached_preemption) as stops:
-      return _train_loop(config, workdir, gan, data_parallel, evaluator,
-                         checkpoints, feeder, writer, window, state, start,
-                         eval_key, resolved_config, stops)
+    for config, workdir in zip(configs, workdirs):
+      state_key, eval_key = jax.random.split(jax.random.PRNGKey(config.seed))
+      # Globally replicated: the layout of checkpoints and of evaluation.
+      state = layout.data_parallel.replicate(
+          jax.jit(functools.partial(init_state, gan))(state_key))
+      run = _Run(config, workdir, checkpoint.Checkpointer(
+          os.path.join(workdir, 'checkpoints'), config.keep_checkpoints,
+          config.best_metric, config.best_mode),
+                 HostBatches(gan, config.seed), eval_key,
+                 label=f'seed {config.seed}: ' if layout.stacked else '')
+      runs.append(run)
+      try:
+        restored = run.checkpoints.restore_latest(state)
+      except (checkpoint.ShapeMismatch, checkpoint.NoReadableCheckpoint) as e:
+        raise config_lib.ConfigError(str(e)) from e
+      if restored:
+        state = restored.state
+        run.window = LogWindow(restored.loop['log_window'])
+        # Every process reads the same number of batches from its own
+        # shard, so the position saved (by process 0) is every process's.
+        run.feeder.set_state(restored.loop['data'])
+        logging.info('%sresumed from the checkpoint of step %d', run.label,
+                     restored.step)
+      states.append(state)
+      starts.append(int(parallel.local_copy(state.step)))
+    if len(set(starts)) > 1:
+      raise _StepsDiffer(f'the runs resumed from steps {starts}')
+    for run in runs:
+      run.resolved_config = _resolved_config(run.config,
+                                             layout.data_parallel.mode)
+      if writes:
+        _start_files(run, starts[0])
+        run.writer = metric_writer.MetricWriter(run.workdir,
+                                                resume_step=starts[0])
+    with preemption.StopRequests(runs[0].checkpoints.reached_preemption
+                                 ) as stops:
+      return _train_loop(gan, layout, evaluator, runs, states, starts[0],
+                         stops)
   finally:
-    checkpoints.close()  # Waits for the saves under way.
-    feeder.close()
-    if writer:
-      writer.close()
+    for run in runs:
+      run.close()
 
 
-def _train_loop(config, workdir, gan, data_parallel, evaluator, checkpoints,
-                feeder, writer, window, state, start, eval_key,
-                resolved_config, stops) -> dict[str, float]:
-  """The loop of :func:`train_and_evaluate`, from ``state`` (at step
-  ``start``) to the end."""
-  writes = writer is not None
-  generate = make_generate(gan, data_parallel)
+def _start_files(run: _Run, start: int) -> None:
+  """The files a run writes before training: samples/, config.json (the
+  old one kept on an allowed config change); a stale diverged.json goes."""
+  os.makedirs(os.path.join(run.workdir, 'samples'), exist_ok=True)
+  config_path = os.path.join(run.workdir, 'config.json')
+  if config_lib.config_changes(run.config, run.workdir):  # Allowed.
+    os.replace(config_path, os.path.join(
+        run.workdir, f'config_until_step_{start}.json'))
+  _write_json(config_path, run.resolved_config)
+  diverged_path = os.path.join(run.workdir, DIVERGED_FILE)
+  if os.path.exists(diverged_path):
+    os.remove(diverged_path)
+
+
+def _train_loop(gan: Gan, layout: run_layout.RunLayout,
+                evaluator: evaluation.Evaluator, runs: list[_Run],
+                states: list, start: int, stops
+                ) -> list[dict[str, float] | Diverged]:
+  """The loop of :func:`_train_runs`, from ``states`` (at step ``start``)
+  to the end; returns each run's final metrics or its divergence."""
+  config = runs[0].config  # The runs differ in their seed only.
+  writes = parallel.is_writer()
+  generate = make_generate(gan, layout.data_parallel)
   diagnose = diagnostics.make_diagnose(gan.critic, gan.tricks)
   total = config.num_train_steps
 
-  def evaluate(state) -> dict[str, float]:
-    return evaluate_state(gan, evaluator, state, eval_key,
+  def evaluate(run: _Run, state) -> dict[str, float]:
+    return evaluate_state(gan, evaluator, state, run.eval_key,
                           config.eval.num_samples, generate)[0]
 
-  def save_samples(step: int, state) -> None:
+  def save_samples(run: _Run, step: int, state) -> None:
     """Sample grids (images) or scatter plots (2-D), from fixed latents.
     Every process generates (the rows are sharded); process 0 writes."""
     for _, raw in eval_variants(gan):
       suffix = '_raw' if raw else ''
-      path = os.path.join(workdir, 'samples', f'step_{step:08d}{suffix}.png')
+      path = os.path.join(run.workdir, 'samples',
+                          f'step_{step:08d}{suffix}.png')
       if data.is_on_device(gan.dataset):
         # The evaluated samples themselves, against as many real ones.
-        samples = generate_samples(gan, generate, state, eval_key,
+        samples = generate_samples(gan, generate, state, run.eval_key,
                                    config.eval.num_samples, raw)
         if writes:
-          real = np.asarray(gan.dataset.sample(eval_key,
+          real = np.asarray(gan.dataset.sample(run.eval_key,
                                                config.eval.num_samples))
           plotting.save_scatter(
               path, real, samples, title=f'{config.data.name}, step {step}'
@@ -709,19 +809,19 @@ def _train_loop(config, workdir, gan, data_parallel, evaluator, checkpoints,
         continue
       if gan.num_classes:  # One row per class.
         labels = grid_classes(gan.num_classes).repeat(_GRID_COLUMNS)
-        shown = generate(state, eval_key, len(labels), raw, labels)
+        shown = generate(state, run.eval_key, len(labels), raw, labels)
       else:
-        shown = generate(state, eval_key, _GRID_COLUMNS ** 2, raw)
+        shown = generate(state, run.eval_key, _GRID_COLUMNS ** 2, raw)
       if writes:
         grid = plotting.image_grid(shown, columns=_GRID_COLUMNS)
         plotting.save_image(path, grid)
-        writer.write_image(step, 'samples' + suffix, grid)
+        run.writer.write_image(step, 'samples' + suffix, grid)
 
-  def diagnose_state(state) -> dict[str, float]:
+  def diagnose_state(run: _Run, state) -> dict[str, float]:
     """Diagnostics on process 0's own copy of the state and its last batch."""
     state = parallel.local_copy(state)
     real = (sample_real_batch(gan, state) if data.is_on_device(gan.dataset)
-            else jax.tree.map(jnp.asarray, feeder.last))
+            else jax.tree.map(jnp.asarray, run.feeder.last))
     record = diagnose(state.critic, state.tricks, real.images[0],
                       real.labels[0] if gan.num_classes else None)
     if config.skip_nonfinite_updates:
@@ -731,91 +831,121 @@ def _train_loop(config, workdir, gan, data_parallel, evaluator, checkpoints,
                                           ('generator', state.generator))})
     return record
 
-  def save(step: int, state, results: dict[str, float]) -> None:
-    loop = {'data': feeder.get_state(), 'log_window': window.to_json()}
-    checkpoints.save(step, state, loop, resolved_config)
+  def save(run: _Run, step: int, state, results: dict[str, float]) -> None:
+    loop = {'data': run.feeder.get_state(), 'log_window': run.window.to_json()}
+    run.checkpoints.save(step, state, loop, run.resolved_config)
     if results:
-      checkpoints.save_if_best(step, state, loop, resolved_config, results)
+      run.checkpoints.save_if_best(step, state, loop, run.resolved_config,
+                                   results)
 
   periods = (config.log_every, config.sample_every, config.checkpoint_every,
              config.eval_every)
   lengths = _chunk_lengths(start, total, config.steps_per_call, periods)
-  state = data_parallel.from_global(state)
+  state = layout.to_step(states)
   compiled = {}
   compile_start = time.perf_counter()
   for length in sorted(set(lengths)):
-    compiled[length] = data_parallel.compile(
-        make_fused_steps(gan, length, data_parallel.batch_axis,
-                         per_step=True),
-        state, data_parallel.batch_shapes(feeder.shapes(length)))
+    compiled[length] = layout.compile(
+        make_fused_steps(gan, length, layout.batch_axis, per_step=True),
+        state, layout.batch_shapes(runs[0].feeder.shapes(length)))
   if compiled:
     logging.info('compiled %d train program(s) in %.1fs', len(compiled),
                  time.perf_counter() - compile_start)
 
+  def live() -> list[tuple[_Run, int]]:
+    return [(run, i) for i, run in enumerate(runs) if not run.diverged]
+
   unchecked = []  # (first step, per-step metrics) of calls not yet checked.
 
   def check(calls) -> None:
-    """Moves the calls' metrics to the log window once they are finite."""
+    """Moves the calls' metrics to the log windows once they are finite.
+    A diverged run raises alone; in a group it is set aside."""
     for first_step, metrics in calls:
-      metrics = jax.device_get(parallel.local_copy(metrics))
-      check_finite(metrics, first_step, config.skip_nonfinite_updates)
-      window.add(metrics)
+      per_run = layout.split(jax.device_get(parallel.local_copy(metrics)))
+      for run, index in live():
+        try:
+          check_finite(per_run[index], first_step,
+                       config.skip_nonfinite_updates)
+        except Diverged as e:
+          run.diverged = e
+          if writes:
+            _write_json(os.path.join(run.workdir, DIVERGED_FILE),
+                        {'step': e.step, 'quantities': e.quantities})
+          if not layout.stacked:
+            raise
+          logging.warning('%s%s', run.label, e)
+          continue
+        run.window.add(per_run[index])
 
-  step, results = start, {}
+  step = start
   window_start, window_step = time.perf_counter(), start
   for length in lengths:
-    state, metrics = compiled[length](
-        state, *data_parallel.put_batches(feeder.take(length)))
+    state, metrics = compiled[length](state, *layout.put_batches(
+        [run.feeder.take(length) for run in runs]))
     unchecked.append((step + 1, metrics))
     step += length
     # The previous call is checked while this one runs: one call stays in
     # flight, and a diverged run stops one call late at most.
     check(unchecked[:-1])
     del unchecked[:-1]
+    if not live():
+      break
     stop = step < total and stops.should_stop()
     if not stop and not any(_is_due(step, p, total) for p in periods):
       continue
     check(unchecked)  # Nothing non-finite is logged, evaluated or saved.
     unchecked.clear()
-    global_state = data_parallel.to_global(state)
-    record, results = {}, {}
+    run_states = layout.to_runs(state)
+    elapsed = time.perf_counter() - window_start
+    for run, index in live():
+      record, results = {}, {}
+      if _is_due(step, config.log_every, total):
+        record = run.window.average()
+        record['steps_per_sec'] = (step - window_step) / elapsed
+        if writes:
+          record.update(diagnose_state(run, run_states[index]))
+        logging.info('%sstep %d/%d | %s | %.0f steps/s | ETA %s', run.label,
+                     step, total, ' '.join(
+                         f'{k} {v:.4g}' for k, v in sorted(record.items())
+                         if k.endswith('_loss')),
+                     record['steps_per_sec'],
+                     _format_eta((total - step) / record['steps_per_sec']))
+        run.window = LogWindow()
+      if _is_due(step, config.eval_every, total):
+        results = run.results = evaluate(run, run_states[index])
+        record.update({f'eval/{k}': v for k, v in results.items()})
+      if _is_due(step, config.sample_every, total):
+        save_samples(run, step, run_states[index])
+      if record and writes:
+        run.writer.write(step, record)
+      if stop or (step < total and _is_due(step, config.checkpoint_every,
+                                           total)):
+        save(run, step, run_states[index], results)
     if _is_due(step, config.log_every, total):
-      elapsed = time.perf_counter() - window_start
-      record = window.average()
-      record['steps_per_sec'] = (step - window_step) / elapsed
-      if writes:
-        record.update(diagnose_state(global_state))
-      logging.info('step %d/%d | %s | %.0f steps/s | ETA %s', step, total,
-                   ' '.join(f'{k} {v:.4g}' for k, v in sorted(record.items())
-                            if k.endswith('_loss')),
-                   record['steps_per_sec'],
-                   _format_eta((total - step) / record['steps_per_sec']))
-      window, window_step = LogWindow(), step
-    if _is_due(step, config.eval_every, total):
-      results = evaluate(global_state)
-      record.update({f'eval/{k}': v for k, v in results.items()})
-    if _is_due(step, config.sample_every, total):
-      save_samples(step, global_state)
-    if record and writes:
-      writer.write(step, record)
-    if stop or (step < total and _is_due(step, config.checkpoint_every,
-                                         total)):
-      save(step, global_state, results)
+      window_step = step
     if stop:
       raise preemption.Preempted(step)
     window_start = time.perf_counter()
 
-  global_state = data_parallel.to_global(state)
-  if not lengths:  # A finished run, resumed: evaluate its final state again.
-    results = evaluate(global_state)
-  if writes:
-    write_eval_json(os.path.join(workdir, 'eval.json'), total, results,
-                    evaluator.protocol)
-  logging.info('final evaluation at step %d: %s', total, results)
-  if lengths:
-    # Saved last, so a run whose final checkpoint exists has its eval written.
-    save(total, global_state, results)
-  return results
+  run_states = layout.to_runs(state)
+  outcomes = []
+  for index, run in enumerate(runs):
+    if run.diverged:
+      outcomes.append(run.diverged)
+      continue
+    if not lengths:  # A finished run, resumed: evaluate its final state again.
+      run.results = evaluate(run, run_states[index])
+    if writes:
+      write_eval_json(os.path.join(run.workdir, 'eval.json'), total,
+                      run.results, evaluator.protocol)
+    logging.info('%sfinal evaluation at step %d: %s', run.label, total,
+                 run.results)
+    if lengths:
+      # Saved last, so a run whose final checkpoint exists has its eval
+      # written.
+      save(run, total, run_states[index], run.results)
+    outcomes.append(run.results)
+  return outcomes
 
 
 class HostBatches:

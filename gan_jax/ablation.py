@@ -1,0 +1,137 @@
+"""Runs the variants × seeds of a sweep (:mod:`gan_jax.sweeps`), resumably.
+
+Every run is an ordinary run (:func:`gan_jax.train.train_and_evaluate`) in
+``<workdir>/<variant>/seed_<seed>/``. A run is *finished* when its
+``eval.json`` is of its final step, *diverged* when it holds
+``diverged.json``; both are skipped when the sweep is run again, and an
+unfinished run resumes from its checkpoint. All run configs are built and
+validated before anything is trained.
+
+Each run's ``wall_time.json`` accumulates the wall-clock seconds spent
+training and evaluating it (a vmapped group's time is shared equally by
+its runs), for the wall-time column of the results.
+"""
+
+import dataclasses
+import json
+import os
+import time
+from typing import Any
+
+from absl import logging
+import jax
+import ml_collections
+
+from gan_jax import config as config_lib
+from gan_jax import sweeps
+from gan_jax import train
+
+WALL_TIME_FILE = 'wall_time.json'
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+  """One run of a sweep."""
+  variant: str
+  seed: int
+  config: ml_collections.ConfigDict
+  workdir: str
+
+
+def plan(base: ml_collections.ConfigDict, sweep: sweeps.Sweep, workdir: str,
+         command_line: dict[str, Any] | None = None) -> list[Run]:
+  """Every run of the sweep, its config validated.
+
+  Raises:
+    ConfigError: a bad sweep, override or run config; naming the variant.
+  """
+  sweeps.check(sweep)
+  runs = []
+  for variant in sweep.variants:
+    for index in range(sweep.seeds):
+      config = sweeps.run_config(base, variant, index, command_line)
+      try:
+        config_lib.validate(config)
+      except config_lib.ConfigError as e:
+        raise config_lib.ConfigError(f'variant {variant.name!r}: {e}') from e
+      runs.append(Run(variant.name, config.seed, config, os.path.join(
+          workdir, variant.name, f'seed_{config.seed}')))
+  return runs
+
+
+def status(run: Run) -> str:
+  """``finished``, ``diverged`` or ``pending`` (not started or unfinished)."""
+  if os.path.exists(os.path.join(run.workdir, train.DIVERGED_FILE)):
+    return 'diverged'
+  path = os.path.join(run.workdir, 'eval.json')
+  if os.path.exists(path):
+    with open(path) as f:
+      if json.load(f).get('step') == run.config.num_train_steps:
+        return 'finished'
+  return 'pending'
+
+
+def wall_time(run: Run) -> float | None:
+  """Seconds spent on ``run`` so far, or None if it never ran."""
+  path = os.path.join(run.workdir, WALL_TIME_FILE)
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    return json.load(f)['seconds']
+
+
+def _add_wall_time(runs: list[Run], seconds: float) -> None:
+  for run in runs:
+    if not os.path.isdir(run.workdir):
+      continue
+    record = {'seconds': (wall_time(run) or 0.0) + seconds / len(runs),
+              'trained_together_with': len(runs)}
+    path = os.path.join(run.workdir, WALL_TIME_FILE)
+    with open(path + '.tmp', 'w') as f:
+      json.dump(record, f)
+    os.replace(path + '.tmp', path)
+
+
+def vmap_seeds(sweep: sweeps.Sweep) -> bool:
+  """The sweep's ``vmap_seeds``; if None, whether JAX runs on an
+  accelerator (see :class:`gan_jax.sweeps.Sweep`)."""
+  if sweep.vmap_seeds is None:
+    return jax.default_backend() != 'cpu'
+  return sweep.vmap_seeds
+
+
+def train_pending(runs: list[Run], vmap_seeds: bool) -> None:
+  """Trains the runs that are not finished, variant by variant.
+
+  With ``vmap_seeds`` a variant's pending seeds are one vmapped computation.
+  A diverged run is recorded (its ``diverged.json``) and the sweep goes on.
+
+  Raises:
+    ConfigError: a workdir holds a run of another config (before training
+      that variant).
+    preemption.Preempted: SIGTERM / SIGINT; the runs under way saved.
+  """
+  variants = list(dict.fromkeys(run.variant for run in runs))
+  for variant in variants:
+    pending = [r for r in runs if r.variant == variant
+               and status(r) == 'pending']
+    if not pending:
+      continue
+    groups = [pending] if vmap_seeds and len(pending) > 1 else [
+        [r] for r in pending]
+    for group in groups:
+      logging.info('training %s, seed(s) %s%s', variant,
+                   ', '.join(str(r.seed) for r in group),
+                   ' (vmapped)' if len(group) > 1 else '')
+      started = time.perf_counter()
+      try:
+        if len(group) > 1:
+          train.train_and_evaluate_seeds([r.config for r in group],
+                                         [r.workdir for r in group])
+        else:
+          try:
+            train.train_and_evaluate(group[0].config, group[0].workdir)
+          except train.Diverged as e:
+            logging.warning('%s seed %d: %s', variant, group[0].seed, e)
+      finally:
+        _add_wall_time(group, time.perf_counter() - started)

@@ -1,0 +1,183 @@
+"""A sweep's results: results.csv, results.md and plots, from its run dirs.
+
+``results.csv`` has one row per run: ``name`` (the variant), ``seed``,
+``status`` (finished, diverged, pending), every final metric of its
+``eval.json`` (empty unless finished) and ``wall_time_s``.
+
+``results.md`` has one row per variant: each metric's mean over the
+finished seeds ± the half-width of its 95 % confidence interval (Student's
+t with n − 1 degrees of freedom: the interval for the mean of a few
+seeds; "–" with one seed), the number of finished seeds, and how many
+diverged. Diverged runs have no final metrics and are counted apart rather
+than given a value. Pending runs are not in the table at all.
+"""
+
+import csv
+import json
+import math
+import os
+
+import numpy as np
+from scipy import stats
+
+from gan_jax import ablation
+from gan_jax import plotting
+from gan_jax import train
+
+_NOT_METRICS = ('step', 'protocol', 'feature_extractor')
+
+
+def final_metrics(run: ablation.Run) -> dict[str, float]:
+  """The numeric final metrics of a finished run's eval.json."""
+  with open(os.path.join(run.workdir, 'eval.json')) as f:
+    record = json.load(f)
+  return {k: float(v) for k, v in record.items()
+          if k not in _NOT_METRICS and isinstance(v, (int, float))
+          and not isinstance(v, bool)}
+
+
+def mean_and_interval(values, confidence: float = 0.95
+                      ) -> tuple[float, float]:
+  """The mean of the finite ``values`` and the half-width of its confidence
+  interval (Student's t); the half-width is NaN for fewer than two values.
+  (A metric can be undefined for a run, e.g. reverse KL with no sample
+  near a mode; the table says how many values each cell averages.)"""
+  values = np.asarray(values, np.float64)
+  values = values[np.isfinite(values)]
+  mean = float(np.mean(values)) if values.size else math.nan
+  if values.size < 2:
+    return mean, math.nan
+  sem = np.std(values, ddof=1) / math.sqrt(values.size)
+  return mean, float(stats.t.ppf(0.5 + confidence / 2, values.size - 1) * sem)
+
+
+def collect(runs: list[ablation.Run]) -> list[dict]:
+  """One row per run (see the module docstring)."""
+  rows = []
+  for run in runs:
+    state = ablation.status(run)
+    row = {'name': run.variant, 'seed': run.seed, 'status': state}
+    if state == 'finished':
+      row.update(final_metrics(run))
+    elif state == 'diverged':
+      with open(os.path.join(run.workdir, train.DIVERGED_FILE)) as f:
+        row['diverged_at_step'] = json.load(f)['step']
+    row['wall_time_s'] = ablation.wall_time(run)
+    rows.append(row)
+  return rows
+
+
+def metric_names(rows: list[dict], wanted: tuple[str, ...] = ()) -> list[str]:
+  """``wanted`` if given, else every metric found in finished rows, sorted."""
+  if wanted:
+    return list(wanted)
+  found = {k for row in rows if row['status'] == 'finished' for k in row}
+  return sorted(found - {'name', 'seed', 'status', 'wall_time_s',
+                         'diverged_at_step'})
+
+
+def write_csv(path: str, rows: list[dict]) -> None:
+  columns = ['name', 'seed', 'status'] + metric_names(rows) + [
+      'diverged_at_step', 'wall_time_s']
+  with open(path + '.tmp', 'w', newline='') as f:
+    writer = csv.DictWriter(f, columns, restval='')
+    writer.writeheader()
+    for row in rows:
+      writer.writerow({k: ('' if v is None else v) for k, v in row.items()})
+  os.replace(path + '.tmp', path)
+
+
+def summarise(rows: list[dict], metrics: list[str]) -> list[dict]:
+  """Per variant (in row order): seeds finished / diverged / planned, and
+  ``(mean, half-width, seeds with a finite value)`` of each metric over
+  the finished seeds."""
+  summaries = []
+  for name in dict.fromkeys(row['name'] for row in rows):
+    mine = [row for row in rows if row['name'] == name]
+    finished = [row for row in mine if row['status'] == 'finished']
+    times = [row['wall_time_s'] for row in mine
+             if row['status'] != 'pending' and row['wall_time_s'] is not None]
+    summaries.append({
+        'name': name, 'planned': len(mine), 'finished': len(finished),
+        'diverged': sum(row['status'] == 'diverged' for row in mine),
+        'wall_time_s': sum(times),
+        'metrics': {m: (*mean_and_interval(_values(finished, m)),
+                        int(np.isfinite(_values(finished, m)).sum()))
+                    for m in metrics}})
+  return summaries
+
+
+def _values(rows: list[dict], metric: str) -> np.ndarray:
+  return np.asarray([row.get(metric, math.nan) for row in rows], np.float64)
+
+
+def _cell(mean: float, half_width: float, count: int, finished: int) -> str:
+  """``mean ± half-width``, with ``(k of n seeds)`` if some were undefined."""
+  if math.isnan(mean):
+    return '–'
+  digits = 3 if abs(mean) < 10 else 1
+  text = f'{mean:.{digits}f}'
+  if not math.isnan(half_width):
+    text += f' ± {half_width:.{digits}f}'
+  if count < finished:
+    text += f' ({count} of {finished} seeds)'
+  return text
+
+
+def markdown_table(summaries: list[dict], metrics: list[str]) -> str:
+  header = (['variant'] + metrics +
+            ['seeds finished', 'diverged', 'wall time (min)'])
+  lines = ['| ' + ' | '.join(header) + ' |',
+           '|' + '---|' * len(header)]
+  for s in summaries:
+    shown = (s['finished'] or s['diverged'])
+    cells = [_cell(*s['metrics'][m], s['finished']) for m in metrics
+             ] if shown else [
+        'not run'] * len(metrics)
+    lines.append('| ' + ' | '.join(
+        [s['name'], *cells, f'{s["finished"]}/{s["planned"]}',
+         str(s['diverged']), f'{s["wall_time_s"] / 60:.1f}']) + ' |')
+  return '\n'.join(lines) + '\n'
+
+
+def training_curves(runs: list[ablation.Run]) -> dict[str, dict[str, dict]]:
+  """``{variant: {metric: {step: [value per seed]}}}`` from the runs'
+  metrics.jsonl, for the evaluated metrics and the two losses."""
+  curves: dict = {}
+  for run in runs:
+    path = os.path.join(run.workdir, 'metrics.jsonl')
+    if not os.path.exists(path):
+      continue
+    with open(path) as f:
+      for line in f:
+        record = json.loads(line)
+        for key, value in record.items():
+          if key.startswith('eval/') or key in ('critic_loss',
+                                                'generator_loss'):
+            curves.setdefault(run.variant, {}).setdefault(
+                key, {}).setdefault(record['step'], []).append(value)
+  return curves
+
+
+def write(workdir: str, runs: list[ablation.Run],
+          wanted_metrics: tuple[str, ...] = ()) -> list[dict]:
+  """Writes results.csv, results.md, metrics.png and curves.png in
+  ``workdir``; returns the per-variant summaries."""
+  rows = collect(runs)
+  write_csv(os.path.join(workdir, 'results.csv'), rows)
+  metrics = metric_names(rows, wanted_metrics)
+  summaries = summarise(rows, metrics)
+  finished = sum(row['status'] == 'finished' for row in rows)
+  diverged = sum(row['status'] == 'diverged' for row in rows)
+  text = (f'# Sweep results\n\n{finished} runs finished, {diverged} diverged, '
+          f'{len(rows) - finished - diverged} pending, of {len(rows)}. '
+          'Mean over the finished seeds ± half-width of the 95 % confidence '
+          'interval (Student\'s t); diverged runs are counted, not '
+          'averaged.\n\n' + markdown_table(summaries, metrics))
+  with open(os.path.join(workdir, 'results.md'), 'w') as f:
+    f.write(text)
+  plotting.save_metric_intervals(
+      os.path.join(workdir, 'metrics.png'), summaries, metrics, rows)
+  plotting.save_training_curves(os.path.join(workdir, 'curves.png'),
+                                training_curves(runs))
+  return summaries

@@ -1,0 +1,230 @@
+"""Ablation sweeps: variants, vmapped seeds, resumable sweeps, aggregation."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from gan_jax import checkpoint
+from gan_jax import config as config_lib
+from gan_jax import sweep_results
+from gan_jax import sweeps
+from gan_jax import train
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_TINY_SWEEP = '''
+from gan_jax import config as config_lib
+from gan_jax import sweeps
+
+
+def get_config():
+  config = config_lib.load({ring8!r})
+  config.num_train_steps = 20
+  config.steps_per_call = 10
+  config.log_every = config.eval_every = 10
+  config.checkpoint_every = config.sample_every = 20
+  config.eval.num_samples = 500
+  return config
+
+
+def get_sweep():
+  return sweeps.Sweep([sweeps.Variant('baseline'),
+                       sweeps.Variant('hinge+sn', {{'loss': 'hinge',
+                                                    'tricks': 'spectral_norm'}})],
+                      seeds=2, metrics=('modes', 'high_quality'))
+'''
+
+
+def _tiny_config(seed: int) -> config_lib.ml_collections.ConfigDict:
+  config = config_lib.load(os.path.join(REPO, 'configs', 'ring8.py'))
+  config.update(num_train_steps=20, steps_per_call=10, log_every=10,
+                eval_every=10, checkpoint_every=20, sample_every=20,
+                seed=seed, tricks='spectral_norm')
+  config.eval.num_samples = 500
+  return config
+
+
+def _ablate(*args) -> subprocess.CompletedProcess:
+  return subprocess.run([sys.executable, 'experiments/ablate.py', *args],
+                        cwd=REPO, capture_output=True, text=True, timeout=900)
+
+
+def _mtimes(directory) -> dict[str, float]:
+  return {os.path.join(root, name): os.path.getmtime(os.path.join(root, name))
+          for root, _, names in os.walk(directory) for name in names}
+
+
+def test_product_names_and_merges_overrides():
+  variants = sweeps.product(
+      {'ns': {'loss': 'non_saturating'}, 'hinge': {'loss': 'hinge'}},
+      {'': {}, 'sn': {'tricks': 'spectral_norm', 'loss': 'wasserstein'}})
+  assert [(v.name, v.overrides) for v in variants] == [
+      ('ns', {'loss': 'non_saturating'}),
+      ('ns+sn', {'loss': 'wasserstein', 'tricks': 'spectral_norm'}),
+      ('hinge', {'loss': 'hinge'}),
+      ('hinge+sn', {'loss': 'wasserstein', 'tricks': 'spectral_norm'})]
+
+
+def test_trick_ablation_has_every_trick_and_loss_and_validates():
+  names = [v.name for v in sweeps.trick_ablation()]
+  assert names[0] == 'baseline' and 'four_tricks' in names
+  assert {'spectral_norm', 'one_sided_label_smoothing', 'feature_matching',
+          'instance_noise', 'gradient_penalty', 'weight_clipping',
+          'minimax', 'hinge', 'least_squares', 'wasserstein',
+          'wasserstein+weight_clipping',
+          'wasserstein+gradient_penalty'} <= set(names)
+  base = config_lib.load(os.path.join(REPO, 'configs', 'ring8.py'))
+  for variant in sweeps.trick_ablation():
+    config_lib.validate(sweeps.run_config(base, variant, 0))
+
+
+@pytest.mark.parametrize('sweep, message', [
+    (sweeps.Sweep([sweeps.Variant('a'), sweeps.Variant('a')]),
+     "variant names must be unique: a repeated"),
+    (sweeps.Sweep([sweeps.Variant('a/b')]), "variant name 'a/b' is not a"),
+    (sweeps.Sweep([sweeps.Variant('a')], seeds=0), 'seeds=0 must be a'),
+])
+def test_bad_sweeps_are_refused(sweep, message):
+  with pytest.raises(config_lib.ConfigError, match=message):
+    sweeps.check(sweep)
+
+
+def test_run_config_applies_variant_then_command_line_and_the_seed():
+  base = config_lib.base()
+  variant = sweeps.Variant('v', {'loss': 'hinge', 'optim.n_critic': 5})
+  config = sweeps.run_config(base, variant, 3, {'optim.n_critic': 2})
+  assert (config.loss, config.optim.n_critic, config.seed) == ('hinge', 2, 3)
+  assert base.loss == 'non_saturating'  # The base is not changed.
+  with pytest.raises(config_lib.ConfigError,
+                     match="variant 'bad' sets unknown config key 'optim.lr'"):
+    sweeps.run_config(base, sweeps.Variant('bad', {'optim.lr': 1.0}), 0)
+
+
+def test_mean_and_interval_is_students_t():
+  mean, half = sweep_results.mean_and_interval([1.0, 2.0, 3.0])
+  # t(0.975, 2) = 4.3027, standard error 1 / sqrt(3).
+  assert mean == 2.0 and half == pytest.approx(4.3027 / np.sqrt(3), rel=1e-4)
+  mean, half = sweep_results.mean_and_interval([5.0, float('nan')])
+  assert mean == 5.0 and np.isnan(half)
+
+
+@pytest.mark.slow
+def test_tiny_sweep_writes_results_and_reruns_train_nothing(tmp_path):
+  sweep_file = tmp_path / 'tiny.py'
+  sweep_file.write_text(_TINY_SWEEP.format(
+      ring8=os.path.join(REPO, 'configs', 'ring8.py')))
+  out = tmp_path / 'sweep'
+  # One run first, as if the sweep had stopped there; then the full sweep.
+  first = _ablate(f'--sweep={sweep_file}', f'--workdir={out}', '--seeds=1',
+                  '--variants=baseline')
+  assert first.returncode == 0, first.stderr
+  before = _mtimes(out / 'baseline' / 'seed_0')
+  full = _ablate(f'--sweep={sweep_file}', f'--workdir={out}',
+                 '--config.eval.num_samples=400', '--vmap_seeds=true')
+  assert full.returncode == 0, full.stderr
+  assert 'training baseline, seed(s) 1\n' in full.stderr
+  assert 'training hinge+sn, seed(s) 0, 1 (vmapped)' in full.stderr
+  assert 'training baseline, seed(s) 0' not in full.stderr  # Finished.
+  after = _mtimes(out / 'baseline' / 'seed_0')
+  assert before == after
+
+  with open(out / 'results.csv') as f:
+    rows = list(csv.DictReader(f))
+  assert [(r['name'], r['seed'], r['status']) for r in rows] == [
+      ('baseline', '0', 'finished'), ('baseline', '1', 'finished'),
+      ('hinge+sn', '0', 'finished'), ('hinge+sn', '1', 'finished')]
+  for row in rows:
+    assert 0 <= float(row['modes']) <= 8 and float(row['wall_time_s']) > 0
+  # Each run is an ordinary run: its config, and the override for all.
+  run = config_lib.from_run(str(out / 'hinge+sn' / 'seed_1'))
+  assert (run.loss, run.tricks, run.seed) == ('hinge', 'spectral_norm', 1)
+  assert run.eval.num_samples == 400
+  table = (out / 'results.md').read_text()
+  assert '| variant | modes | high_quality | seeds finished |' in table
+  assert '| hinge+sn |' in table and '2/2' in table
+  for picture in ('metrics.png', 'curves.png'):
+    assert (out / picture).stat().st_size > 1000
+
+  runs_before = {v: _mtimes(out / v) for v in ('baseline', 'hinge+sn')}
+  again = _ablate(f'--sweep={sweep_file}', f'--workdir={out}',
+                  '--config.eval.num_samples=400')
+  assert again.returncode == 0, again.stderr
+  assert 'training' not in again.stderr
+  assert {v: _mtimes(out / v) for v in runs_before} == runs_before
+
+
+@pytest.mark.slow
+def test_vmapped_seeds_equal_sequential_runs(tmp_path):
+  """Over a few steps: batched matmuls round differently, and training
+  amplifies it (after 20 steps ~1 % of the generator's weights differ),
+  so equality is checked where it is float rounding (~1e-6)."""
+  configs = [_tiny_config(seed) for seed in (0, 1)]
+  for config in configs:
+    config.update(num_train_steps=6, steps_per_call=3, log_every=3,
+                  eval_every=6, checkpoint_every=6, sample_every=6)
+  vmapped = train.train_and_evaluate_seeds(
+      configs, [str(tmp_path / f'vmapped_{c.seed}') for c in configs])
+  sequential = [train.train_and_evaluate(c, str(tmp_path / f'alone_{c.seed}'))
+                for c in configs]
+  assert vmapped[0] != vmapped[1]  # The seeds differ...
+  gan = train.build(configs[0])
+  template = train.init_state(gan, jax.random.PRNGKey(0))
+  for config, results, alone in zip(configs, vmapped, sequential):
+    assert results == pytest.approx(alone, rel=1e-3, abs=1e-3, nan_ok=True)
+    states = [checkpoint.Checkpointer(
+        str(tmp_path / f'{kind}_{config.seed}' / 'checkpoints'), 1
+    ).restore(6, template).state for kind in ('vmapped', 'alone')]
+    for a, b in zip(*(jax.tree.leaves(s) for s in states)):
+      np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    logs = [[json.loads(line) for line in open(
+        tmp_path / f'{kind}_{config.seed}' / 'metrics.jsonl')]
+            for kind in ('vmapped', 'alone')]
+    assert [line['step'] for line in logs[0]] == [3, 6]
+    for a, b in zip(*logs):
+      assert a['step'] == b['step']
+      assert a['critic_loss'] == pytest.approx(b['critic_loss'], rel=1e-4)
+
+
+def test_vmapped_runs_must_differ_in_seed_only(tmp_path):
+  other = _tiny_config(1)
+  other.loss = 'hinge'
+  with pytest.raises(config_lib.ConfigError,
+                     match="differ in their seed only: loss: 'non_saturating'"
+                     " -> 'hinge'"):
+    train.train_and_evaluate_seeds([_tiny_config(0), other],
+                                   [str(tmp_path / 'a'), str(tmp_path / 'b')])
+  assert not os.listdir(tmp_path)
+
+
+@pytest.mark.slow
+def test_diverged_seeds_of_a_group_are_recorded(tmp_path):
+  configs = [_tiny_config(seed) for seed in (0, 1)]
+  for config in configs:
+    config.optim.d_lr = 1e14
+    config.tricks = ''
+  workdirs = [str(tmp_path / f'seed_{c.seed}') for c in configs]
+  outcomes = train.train_and_evaluate_seeds(configs, workdirs)
+  assert all(isinstance(o, train.Diverged) for o in outcomes)
+  for outcome, workdir in zip(outcomes, workdirs):
+    with open(os.path.join(workdir, train.DIVERGED_FILE)) as f:
+      assert json.load(f)['step'] == outcome.step
+    assert not os.path.exists(os.path.join(workdir, 'eval.json'))
+
+
+def test_ablate_bad_input_is_one_line_and_writes_nothing(tmp_path):
+  sweep_file = tmp_path / 'bad.py'
+  sweep_file.write_text(_TINY_SWEEP.format(
+      ring8=os.path.join(REPO, 'configs', 'ring8.py')).replace(
+          "'tricks': 'spectral_norm'", "'tricks': 'spectral_nrom'"))
+  result = _ablate(f'--sweep={sweep_file}', f'--workdir={tmp_path / "out"}')
+  assert result.returncode == 2
+  assert result.stderr.strip().splitlines() == [
+      "error: variant 'hinge+sn': unknown trick 'spectral_nrom'; allowed: "
+      + ', '.join(sorted(__import__('gan_jax').tricks.TRICKS))]
+  assert not (tmp_path / 'out').exists()
