@@ -9,8 +9,8 @@ from its latest checkpoint, onto the trajectory of an uninterrupted run.
 Exit status: 0 when done, and on SIGTERM / SIGINT after saving a checkpoint
 ("preempted at step N, checkpoint saved"); 2 for bad input (a config value,
 or a workdir holding a run of another config), reported in one line before
-anything is written; 3 when training diverged ("diverged at step N: ..."),
-with no checkpoint of the diverged state.
+anything is written; 3 when training diverged ("diverged at step N: ...",
+also in DIR/diverged.json), with no checkpoint of the diverged state.
 
 On one host the run uses every local device (``--config.parallel``). On
 several hosts, start the same command on each with ``--coordinator_address``
