@@ -58,31 +58,33 @@ _AGGREGATE_ONLY = flags.DEFINE_bool('aggregate_only', False,
 flags.mark_flags_as_required(['sweep', 'workdir'])
 
 
-def _command_line_overrides(argv: list[str], config) -> dict:
-  """The ``--config.KEY=VALUE`` keys of ``argv``, with their parsed values."""
-  keys = [a[len('--config.'):].split('=', 1)[0] for a in argv
-          if a.startswith('--config.')]
-  return {k: config_flags.config_path.get_value(k, config) for k in keys}
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
   console.quiet_library_logs()
   workdir = _WORKDIR.value
   try:
-    sweep = config_lib.load_module(_SWEEP.value).get_sweep()
+    module = config_lib.load_module(_SWEEP.value)
+    if not hasattr(module, 'get_sweep'):
+      raise config_lib.ConfigError(
+          f'--sweep={_SWEEP.value} has no get_sweep(); a sweep file defines '
+          'get_config() (the base) and get_sweep() (see gan_jax/sweeps.py)')
+    sweep = module.get_sweep()
+    if _SEEDS.value is not None and _SEEDS.value <= 0:
+      raise config_lib.ConfigError(
+          f'--seeds={_SEEDS.value}; allowed: a positive number of seeds')
     for name, flag in (('seeds', _SEEDS), ('vmap_seeds', _VMAP)):
       if flag.value is not None:
         sweep = dataclasses.replace(sweep, **{name: flag.value})
-    runs = ablation.plan(_CONFIG.value, sweep, workdir,
-                         _command_line_overrides(sys.argv, _CONFIG.value))
+    # The --config.KEY=VALUE overrides (also --noconfig.KEY, flagfiles).
+    overrides = config_flags.get_override_values(flags.FLAGS['config'])
+    runs = ablation.plan(_CONFIG.value, sweep, workdir, overrides)
     unknown = sorted(set(_VARIANTS.value or ()) - {r.variant for r in runs})
     if unknown:
       raise config_lib.ConfigError(
           f'--variants: unknown {", ".join(unknown)}; allowed: '
           f'{", ".join(v.name for v in sweep.variants)}')
-  except (config_lib.ConfigError, ValueError, AttributeError) as e:
+  except config_lib.ConfigError as e:
     print(f'error: {e}', file=sys.stderr)
     sys.exit(2)
   os.makedirs(workdir, exist_ok=True)

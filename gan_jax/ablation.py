@@ -2,10 +2,13 @@
 
 Every run is an ordinary run (:func:`gan_jax.train.train_and_evaluate`) in
 ``<workdir>/<variant>/seed_<seed>/``. A run is *finished* when its
-``eval.json`` is of its final step, *diverged* when it holds
-``diverged.json``; both are skipped when the sweep is run again, and an
-unfinished run resumes from its checkpoint. All run configs are built and
-validated before anything is trained.
+``eval.json`` is of its final step and was computed with the evaluation
+config asked for now (else it is evaluated again, not retrained), and
+*diverged* when it holds ``diverged.json`` and the sweep does not now skip
+non-finite updates (the remedy its error names; else it resumes with
+them). Both are skipped when the sweep is run again; an unfinished run
+resumes from its checkpoint. All run configs are built and validated, and
+checked against what their workdirs hold, before anything is trained.
 
 Each run's ``wall_time.json`` accumulates the wall-clock seconds spent
 training and evaluating it (a vmapped group's time is shared equally by
@@ -43,31 +46,49 @@ def plan(base: ml_collections.ConfigDict, sweep: sweeps.Sweep, workdir: str,
   """Every run of the sweep, its config validated.
 
   Raises:
-    ConfigError: a bad sweep, override or run config; naming the variant.
+    ConfigError: a bad sweep, override or run config, or a run's workdir
+      holding a run of another config (naming the variant); ``workdir``
+      not a writable directory.
   """
   sweeps.check(sweep)
+  config_lib.check_writable_dir(workdir)
   runs = []
   for variant in sweep.variants:
     for index in range(sweep.seeds):
       config = sweeps.run_config(base, variant, index, command_line)
+      run = Run(variant.name, config.seed, config, os.path.join(
+          workdir, variant.name, f'seed_{config.seed}'))
       try:
         config_lib.validate(config)
+        config_lib.check_resume(config, run.workdir)
       except config_lib.ConfigError as e:
         raise config_lib.ConfigError(f'variant {variant.name!r}: {e}') from e
-      runs.append(Run(variant.name, config.seed, config, os.path.join(
-          workdir, variant.name, f'seed_{config.seed}')))
+      runs.append(run)
   return runs
 
 
+# What a diverged run's error suggests; a sweep that now sets them retries it.
+_DIVERGENCE_REMEDIES = ('skip_nonfinite_updates', 'max_consecutive_skips')
+
+
 def status(run: Run) -> str:
-  """``finished``, ``diverged`` or ``pending`` (not started or unfinished)."""
+  """``finished``, ``diverged`` or ``pending``: not started, unfinished,
+  or to be evaluated or resumed again with a changed config (see the
+  module docstring)."""
+  if not os.path.isfile(os.path.join(run.workdir, 'config.json')):
+    return 'pending'
+  trained = config_lib.from_run(run.workdir)
   if os.path.exists(os.path.join(run.workdir, train.DIVERGED_FILE)):
-    return 'diverged'
+    remedied = any(trained.get(key) != run.config.get(key)
+                   for key in _DIVERGENCE_REMEDIES)
+    return 'pending' if remedied else 'diverged'
   path = os.path.join(run.workdir, 'eval.json')
-  if os.path.exists(path):
-    with open(path) as f:
-      if json.load(f).get('step') == run.config.num_train_steps:
-        return 'finished'
+  if not os.path.exists(path):
+    return 'pending'
+  with open(path) as f:
+    final = json.load(f).get('step') == run.config.num_train_steps
+  if final and not config_lib.differences(trained.eval, run.config.eval):
+    return 'finished'
   return 'pending'
 
 
@@ -81,15 +102,12 @@ def wall_time(run: Run) -> float | None:
 
 
 def _add_wall_time(runs: list[Run], seconds: float) -> None:
-  for run in runs:
-    if not os.path.isdir(run.workdir):
-      continue
-    record = {'seconds': (wall_time(run) or 0.0) + seconds / len(runs),
-              'trained_together_with': len(runs)}
-    path = os.path.join(run.workdir, WALL_TIME_FILE)
-    with open(path + '.tmp', 'w') as f:
-      json.dump(record, f)
-    os.replace(path + '.tmp', path)
+  """Shares ``seconds`` equally among the runs that started (have files)."""
+  started = [run for run in runs if os.path.isdir(run.workdir)]
+  for run in started:
+    train.write_json(os.path.join(run.workdir, WALL_TIME_FILE), {
+        'seconds': (wall_time(run) or 0.0) + seconds / len(started),
+        'trained_together_with': len(runs)})
 
 
 def vmap_seeds(sweep: sweeps.Sweep) -> bool:

@@ -207,6 +207,19 @@ def config_changes(config: ml_collections.ConfigDict,
   return differences(from_run(workdir), config, RESUMABLE_CHANGES)
 
 
+def check_writable_dir(workdir: str) -> None:
+  """Raises ConfigError unless ``workdir`` is, or can be made, a writable
+  directory."""
+  if os.path.exists(workdir) and not os.path.isdir(workdir):
+    raise ConfigError(f'workdir {workdir!r} is a file, not a directory')
+  existing = os.path.abspath(workdir)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.access(existing, os.W_OK):
+    raise ConfigError(f'workdir {workdir!r} cannot be written ({existing!r} '
+                      'is not writable)')
+
+
 def check_resume(config: ml_collections.ConfigDict, workdir: str) -> None:
   """Refuses to resume a workdir whose run had a different experiment.
 
@@ -219,14 +232,7 @@ def check_resume(config: ml_collections.ConfigDict, workdir: str) -> None:
     ConfigError: naming the first differences and the way out; or
       ``workdir`` is a file or cannot be written.
   """
-  if os.path.exists(workdir) and not os.path.isdir(workdir):
-    raise ConfigError(f'workdir {workdir!r} is a file, not a directory')
-  existing = os.path.abspath(workdir)
-  while not os.path.exists(existing):
-    existing = os.path.dirname(existing)
-  if not os.access(existing, os.W_OK):
-    raise ConfigError(f'workdir {workdir!r} cannot be written ({existing!r} '
-                      'is not writable)')
+  check_writable_dir(workdir)
   changes = config_changes(config, workdir)
   if changes and not config.allow_config_change:
     shown = '; '.join(changes[:3]) + (f'; and {len(changes) - 3} more'

@@ -58,8 +58,7 @@ class RunLayout:
     """The step's state -> each run's globally replicated state."""
     if not self.stacked:
       return [self.data_parallel.to_global(state)]
-    return [jax.tree.map(lambda x, i=i: x[i], state)
-            for i in range(self.num_runs)]
+    return self.split(state)
 
   def split(self, tree: PyTree) -> list[PyTree]:
     """Outputs of the step (e.g. metrics, on the host) -> one per run."""

@@ -7,9 +7,12 @@
 ``results.md`` has one row per variant: each metric's mean over the
 finished seeds ± the half-width of its 95 % confidence interval (Student's
 t with n − 1 degrees of freedom: the interval for the mean of a few
-seeds; "–" with one seed), the number of finished seeds, and how many
-diverged. Diverged runs have no final metrics and are counted apart rather
-than given a value. Pending runs are not in the table at all.
+seeds; the mean alone with one seed, "–" with none), the number of
+finished seeds, and how many diverged. Diverged runs have no final metrics
+and are counted apart rather than given a value; a metric undefined for a
+seed (NaN, e.g. reverse KL when no sample is near any mode: the worst
+collapse) is left out of its cell, which then says over how many seeds it
+averages. Pending runs are not in the table at all.
 """
 
 import csv
@@ -87,6 +90,21 @@ def write_csv(path: str, rows: list[dict]) -> None:
   os.replace(path + '.tmp', path)
 
 
+def read_csv(path: str) -> list[dict]:
+  """The rows of a ``results.csv`` as :func:`collect` returns them (empty
+  cells left out, numbers as floats, ``seed`` an int)."""
+  with open(path, newline='') as f:
+    rows = []
+    for record in csv.DictReader(f):
+      row = {k: v for k, v in record.items() if v != ''}
+      for key in row.keys() - {'name', 'status'}:
+        row[key] = float(row[key])
+      row['seed'] = int(row['seed'])
+      row.setdefault('wall_time_s', None)
+      rows.append(row)
+  return rows
+
+
 def summarise(rows: list[dict], metrics: list[str]) -> list[dict]:
   """Per variant (in row order): seeds finished / diverged / planned, and
   ``(mean, half-width, seeds with a finite value)`` of each metric over
@@ -101,17 +119,17 @@ def summarise(rows: list[dict], metrics: list[str]) -> list[dict]:
         'name': name, 'planned': len(mine), 'finished': len(finished),
         'diverged': sum(row['status'] == 'diverged' for row in mine),
         'wall_time_s': sum(times),
-        'metrics': {m: (*mean_and_interval(_values(finished, m)),
-                        int(np.isfinite(_values(finished, m)).sum()))
+        'metrics': {m: _statistics([row.get(m, math.nan) for row in finished])
                     for m in metrics}})
   return summaries
 
 
-def _values(rows: list[dict], metric: str) -> np.ndarray:
-  return np.asarray([row.get(metric, math.nan) for row in rows], np.float64)
+def _statistics(values: list[float]) -> tuple[float, float, int]:
+  """Mean, interval half-width and number of the finite ``values``."""
+  return (*mean_and_interval(values), int(np.isfinite(values).sum()))
 
 
-def _cell(mean: float, half_width: float, count: int, finished: int) -> str:
+def cell(mean: float, half_width: float, count: int, finished: int) -> str:
   """``mean ± half-width``, with ``(k of n seeds)`` if some were undefined."""
   if math.isnan(mean):
     return '–'
@@ -131,7 +149,7 @@ def markdown_table(summaries: list[dict], metrics: list[str]) -> str:
            '|' + '---|' * len(header)]
   for s in summaries:
     shown = (s['finished'] or s['diverged'])
-    cells = [_cell(*s['metrics'][m], s['finished']) for m in metrics
+    cells = [cell(*s['metrics'][m], s['finished']) for m in metrics
              ] if shown else [
         'not run'] * len(metrics)
     lines.append('| ' + ' | '.join(
@@ -167,13 +185,16 @@ def write(workdir: str, runs: list[ablation.Run],
   write_csv(os.path.join(workdir, 'results.csv'), rows)
   metrics = metric_names(rows, wanted_metrics)
   summaries = summarise(rows, metrics)
-  finished = sum(row['status'] == 'finished' for row in rows)
-  diverged = sum(row['status'] == 'diverged' for row in rows)
+  finished = sum(s['finished'] for s in summaries)
+  diverged = sum(s['diverged'] for s in summaries)
   text = (f'# Sweep results\n\n{finished} runs finished, {diverged} diverged, '
           f'{len(rows) - finished - diverged} pending, of {len(rows)}. '
           'Mean over the finished seeds ± half-width of the 95 % confidence '
           'interval (Student\'s t); diverged runs are counted, not '
-          'averaged.\n\n' + markdown_table(summaries, metrics))
+          'averaged; "(k of n seeds)": the metric is undefined (NaN) for '
+          'the other seeds, e.g. reverse KL with no sample near a mode. '
+          'Wall time: of the finished and diverged runs.\n\n'
+          + markdown_table(summaries, metrics))
   with open(os.path.join(workdir, 'results.md'), 'w') as f:
     f.write(text)
   plotting.save_metric_intervals(

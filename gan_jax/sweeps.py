@@ -92,6 +92,11 @@ def check(sweep: Sweep) -> None:
       raise config_lib.ConfigError(
           f'variant name {name!r} is not a directory name; allowed: '
           'letters, digits and _ . + = - (not first)')
+  for variant in sweep.variants:
+    if 'seed' in variant.overrides:
+      raise config_lib.ConfigError(
+          f'variant {variant.name!r} sets seed; a sweep sets each run\'s '
+          'seed (the base seed + k); change the base seed instead')
   duplicates = sorted({n for n in names if names.count(n) > 1})
   if duplicates:
     raise config_lib.ConfigError(
@@ -143,10 +148,10 @@ FOUR_TRICKS = ('spectral_norm,one_sided_label_smoothing,feature_matching,'
 _WGAN_N_CRITIC = 5  # Arjovsky et al. 2017; Gulrajani et al. 2017.
 
 
-def trick_ablation() -> list[Variant]:
+def trick_ablation(base_loss: str) -> list[Variant]:
   """The standard stability ablation, every change from the base alone.
 
-  ``baseline`` (the base config); each trick of :data:`gan_jax.tricks.TRICKS`
+  ``baseline`` (the base config, whose loss is ``base_loss``); each trick of :data:`gan_jax.tricks.TRICKS`
   alone with its default arguments; ``four_tricks`` (:data:`FOUR_TRICKS`);
   each other loss of :data:`gan_jax.losses.LOSSES` with no trick; and the
   two Wasserstein critics with their Lipschitz constraints,
@@ -155,7 +160,6 @@ def trick_ablation() -> list[Variant]:
   per generator update as in their papers (the base optimiser is kept:
   Adam, not WGAN's RMSProp).
   """
-  base_loss = config_lib.base().loss
   return ([Variant('baseline')]
           + [Variant(name, {'tricks': name}) for name in tricks.TRICKS]
           + [Variant('four_tricks', {'tricks': FOUR_TRICKS})]

@@ -466,7 +466,7 @@ def evaluate_state(gan: Gan, evaluator: evaluation.Evaluator,
   return results, samples
 
 
-def _write_json(path: str, record: dict, sort_keys: bool = True) -> None:
+def write_json(path: str, record: dict, sort_keys: bool = True) -> None:
   """Writes ``record`` atomically: a reader never sees half a file."""
   with open(path + '.tmp', 'w') as f:
     json.dump(record, f, indent=2, sort_keys=sort_keys)
@@ -479,7 +479,7 @@ def write_eval_json(path: str, step: int, results: dict[str, float],
   """Writes an evaluation: the step, the metrics, the protocol."""
   extractor = ({'feature_extractor': protocol['feature_extractor']}
                if 'feature_extractor' in protocol else {})
-  _write_json(path, {'step': step, **results, **extractor,
+  write_json(path, {'step': step, **results, **extractor,
                      'protocol': protocol}, sort_keys=False)
 
 
@@ -767,7 +767,7 @@ def _start_files(run: _Run, start: int) -> None:
   if config_lib.config_changes(run.config, run.workdir):  # Allowed.
     os.replace(config_path, os.path.join(
         run.workdir, f'config_until_step_{start}.json'))
-  _write_json(config_path, run.resolved_config)
+  write_json(config_path, run.resolved_config)
   diverged_path = os.path.join(run.workdir, DIVERGED_FILE)
   if os.path.exists(diverged_path):
     os.remove(diverged_path)
@@ -858,8 +858,8 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
   unchecked = []  # (first step, per-step metrics) of calls not yet checked.
 
   def check(calls) -> None:
-    """Moves the calls' metrics to the log windows once they are finite.
-    A diverged run raises alone; in a group it is set aside."""
+    """Moves the calls' metrics to the log windows once they are finite;
+    a diverged run is set aside (its ``diverged.json`` written)."""
     for first_step, metrics in calls:
       per_run = layout.split(jax.device_get(parallel.local_copy(metrics)))
       for run, index in live():
@@ -869,11 +869,10 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
         except Diverged as e:
           run.diverged = e
           if writes:
-            _write_json(os.path.join(run.workdir, DIVERGED_FILE),
+            write_json(os.path.join(run.workdir, DIVERGED_FILE),
                         {'step': e.step, 'quantities': e.quantities})
-          if not layout.stacked:
-            raise
-          logging.warning('%s%s', run.label, e)
+          if layout.stacked:  # A single run's caller reports it.
+            logging.warning('%s%s', run.label, e)
           continue
         run.window.add(per_run[index])
 
@@ -895,6 +894,8 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
       continue
     check(unchecked)  # Nothing non-finite is logged, evaluated or saved.
     unchecked.clear()
+    if not live():
+      break
     run_states = layout.to_runs(state)
     elapsed = time.perf_counter() - window_start
     for run, index in live():

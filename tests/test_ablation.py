@@ -7,9 +7,11 @@ import subprocess
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from gan_jax import ablation
 from gan_jax import checkpoint
 from gan_jax import config as config_lib
 from gan_jax import sweep_results
@@ -36,7 +38,8 @@ def get_config():
 def get_sweep():
   return sweeps.Sweep([sweeps.Variant('baseline'),
                        sweeps.Variant('hinge+sn', {{'loss': 'hinge',
-                                                    'tricks': 'spectral_norm'}})],
+                                                    'tricks': 'spectral_norm',
+                                                    'eval.num_samples': 300}})],
                       seeds=2, metrics=('modes', 'high_quality'))
 '''
 
@@ -72,15 +75,18 @@ def test_product_names_and_merges_overrides():
 
 
 def test_trick_ablation_has_every_trick_and_loss_and_validates():
-  names = [v.name for v in sweeps.trick_ablation()]
+  names = [v.name for v in sweeps.trick_ablation('non_saturating')]
   assert names[0] == 'baseline' and 'four_tricks' in names
   assert {'spectral_norm', 'one_sided_label_smoothing', 'feature_matching',
           'instance_noise', 'gradient_penalty', 'weight_clipping',
           'minimax', 'hinge', 'least_squares', 'wasserstein',
           'wasserstein+weight_clipping',
           'wasserstein+gradient_penalty'} <= set(names)
+  assert 'non_saturating' not in names  # The baseline's loss.
+  from_hinge = [v.name for v in sweeps.trick_ablation('hinge')]
+  assert 'non_saturating' in from_hinge and 'hinge' not in from_hinge
   base = config_lib.load(os.path.join(REPO, 'configs', 'ring8.py'))
-  for variant in sweeps.trick_ablation():
+  for variant in sweeps.trick_ablation(base.loss):
     config_lib.validate(sweeps.run_config(base, variant, 0))
 
 
@@ -89,6 +95,8 @@ def test_trick_ablation_has_every_trick_and_loss_and_validates():
      "variant names must be unique: a repeated"),
     (sweeps.Sweep([sweeps.Variant('a/b')]), "variant name 'a/b' is not a"),
     (sweeps.Sweep([sweeps.Variant('a')], seeds=0), 'seeds=0 must be a'),
+    (sweeps.Sweep([sweeps.Variant('a', {'seed': 3})]),
+     "variant 'a' sets seed; a sweep sets each run's seed"),
 ])
 def test_bad_sweeps_are_refused(sweep, message):
   with pytest.raises(config_lib.ConfigError, match=message):
@@ -120,19 +128,25 @@ def test_tiny_sweep_writes_results_and_reruns_train_nothing(tmp_path):
   sweep_file.write_text(_TINY_SWEEP.format(
       ring8=os.path.join(REPO, 'configs', 'ring8.py')))
   out = tmp_path / 'sweep'
-  # One run first, as if the sweep had stopped there; then the full sweep.
+  # One run first, as if the sweep had stopped there; then the full sweep,
+  # evaluated on 400 samples (the command line overrides the variant's 300).
   first = _ablate(f'--sweep={sweep_file}', f'--workdir={out}', '--seeds=1',
                   '--variants=baseline')
   assert first.returncode == 0, first.stderr
-  before = _mtimes(out / 'baseline' / 'seed_0')
+  checkpoints = _mtimes(out / 'baseline' / 'seed_0' / 'checkpoints')
   full = _ablate(f'--sweep={sweep_file}', f'--workdir={out}',
                  '--config.eval.num_samples=400', '--vmap_seeds=true')
   assert full.returncode == 0, full.stderr
-  assert 'training baseline, seed(s) 1\n' in full.stderr
   assert 'training hinge+sn, seed(s) 0, 1 (vmapped)' in full.stderr
-  assert 'training baseline, seed(s) 0' not in full.stderr  # Finished.
-  after = _mtimes(out / 'baseline' / 'seed_0')
-  assert before == after
+  # Seed 0 of the baseline is finished but was scored on 500 samples: it is
+  # evaluated again, not retrained, while seed 1 trains (one after the
+  # other: they start from different steps).
+  assert 'training baseline, seed(s) 0, 1 (vmapped)' in full.stderr
+  assert 'resumed from steps [20, 0]: training the runs one after' in (
+      full.stderr)
+  assert _mtimes(out / 'baseline' / 'seed_0' / 'checkpoints') == checkpoints
+  with open(out / 'baseline' / 'seed_0' / 'eval.json') as f:
+    assert json.load(f)['protocol']['num_samples'] == 400
 
   with open(out / 'results.csv') as f:
     rows = list(csv.DictReader(f))
@@ -202,19 +216,44 @@ def test_vmapped_runs_must_differ_in_seed_only(tmp_path):
   assert not os.listdir(tmp_path)
 
 
+def _poison_seed(monkeypatch, seed: int) -> None:
+  """Makes the critic of the run of ``seed`` start with NaN weights (the
+  configs of vmapped runs differ in their seed only, so no config value
+  can make one diverge and not the other)."""
+  init_state = train.init_state
+  poisoned_key = jax.random.split(jax.random.PRNGKey(seed))[0]
+
+  def poisoned(gan, key):
+    state = init_state(gan, key)
+    hit = jnp.all(key == poisoned_key)
+    critic = jax.tree.map(lambda p: jnp.where(hit, jnp.nan, p),
+                          state.critic.params)
+    return state.replace(critic=state.critic.replace(params=critic))
+
+  monkeypatch.setattr(train, 'init_state', poisoned)
+
+
 @pytest.mark.slow
-def test_diverged_seeds_of_a_group_are_recorded(tmp_path):
+@pytest.mark.parametrize('head_start', [0, 10])
+def test_a_diverged_seed_is_recorded_and_the_others_go_on(
+    tmp_path, monkeypatch, head_start):
+  """Vmapped (both from step 0) and one after the other (seed 0 resumed
+  from a checkpoint of step 10): seed 1 diverges, seed 0 finishes."""
   configs = [_tiny_config(seed) for seed in (0, 1)]
-  for config in configs:
-    config.optim.d_lr = 1e14
-    config.tricks = ''
   workdirs = [str(tmp_path / f'seed_{c.seed}') for c in configs]
-  outcomes = train.train_and_evaluate_seeds(configs, workdirs)
-  assert all(isinstance(o, train.Diverged) for o in outcomes)
-  for outcome, workdir in zip(outcomes, workdirs):
-    with open(os.path.join(workdir, train.DIVERGED_FILE)) as f:
-      assert json.load(f)['step'] == outcome.step
-    assert not os.path.exists(os.path.join(workdir, 'eval.json'))
+  if head_start:
+    ahead = _tiny_config(0)
+    ahead.num_train_steps = head_start
+    train.train_and_evaluate(ahead, workdirs[0])
+  _poison_seed(monkeypatch, 1)
+  finished, diverged = train.train_and_evaluate_seeds(configs, workdirs)
+  assert isinstance(diverged, train.Diverged) and diverged.step <= 10
+  with open(os.path.join(workdirs[1], train.DIVERGED_FILE)) as f:
+    assert json.load(f)['step'] == diverged.step
+  assert not os.path.exists(os.path.join(workdirs[1], 'eval.json'))
+  with open(os.path.join(workdirs[0], 'eval.json')) as f:
+    record = json.load(f)
+  assert record['step'] == 20 and record['modes'] == finished['modes']
 
 
 def test_ablate_bad_input_is_one_line_and_writes_nothing(tmp_path):
@@ -228,3 +267,45 @@ def test_ablate_bad_input_is_one_line_and_writes_nothing(tmp_path):
       "error: variant 'hinge+sn': unknown trick 'spectral_nrom'; allowed: "
       + ', '.join(sorted(__import__('gan_jax').tricks.TRICKS))]
   assert not (tmp_path / 'out').exists()
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--seeds=0'], 'error: --seeds=0; allowed: a positive number of seeds'),
+    (['--sweep=configs/ring8.py'], 'error: --sweep=configs/ring8.py has no '
+     'get_sweep(); a sweep file defines get_config() (the base) and '
+     'get_sweep() (see gan_jax/sweeps.py)'),
+    (['--workdir=README.md'],
+     "error: workdir 'README.md' is a file, not a directory"),
+])
+def test_ablate_bad_flags_are_one_line(args, message):
+  result = _ablate('--sweep=configs/sweeps/ring_tricks.py',
+                   '--workdir=/nonexistent_sweep', *args)
+  assert result.returncode == 2
+  assert result.stderr.strip() == message
+  assert not os.path.exists('/nonexistent_sweep')
+
+
+def test_a_run_of_another_config_is_refused_before_training(tmp_path):
+  base = _tiny_config(0)
+  sweep = sweeps.Sweep([sweeps.Variant('a'), sweeps.Variant('b')], seeds=1)
+  workdir = tmp_path / 'b' / 'seed_0'
+  workdir.mkdir(parents=True)
+  other = _tiny_config(0)
+  other.loss = 'hinge'
+  (workdir / 'config.json').write_text(other.to_json())
+  with pytest.raises(config_lib.ConfigError,
+                     match="variant 'b': workdir .* holds a run of a "
+                     "different config \\(loss: 'hinge' -> 'non_saturating'"):
+    ablation.plan(base, sweep, str(tmp_path))
+
+
+def test_a_diverged_run_is_retried_only_with_the_remedy(tmp_path):
+  config = _tiny_config(0)
+  (tmp_path / 'config.json').write_text(config.to_json())
+  (tmp_path / train.DIVERGED_FILE).write_text('{"step": 10}')
+  run = ablation.Run('v', 0, config, str(tmp_path))
+  assert ablation.status(run) == 'diverged'
+  config.log_every = 5  # Not a remedy: it would diverge again.
+  assert ablation.status(run) == 'diverged'
+  config.skip_nonfinite_updates = True
+  assert ablation.status(run) == 'pending'

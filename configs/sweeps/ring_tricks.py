@@ -24,5 +24,5 @@ def get_config():
 
 
 def get_sweep():
-  return sweeps.Sweep(sweeps.trick_ablation(), seeds=10,
+  return sweeps.Sweep(sweeps.trick_ablation(get_config().loss), seeds=10,
                       metrics=sweeps.MIXTURE_METRICS)

@@ -24,5 +24,5 @@ def get_config():
 
 
 def get_sweep():
-  return sweeps.Sweep(sweeps.trick_ablation(), seeds=5,
+  return sweeps.Sweep(sweeps.trick_ablation(get_config().loss), seeds=5,
                       metrics=('modes', 'reverse_kl'))

@@ -1,0 +1,52 @@
+"""experiments/reproduction_tables.py: sweep results beside published ones."""
+
+import os
+import subprocess
+import sys
+
+from gan_jax import sweep_results
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _tables(*args) -> subprocess.CompletedProcess:
+  return subprocess.run(
+      [sys.executable, 'experiments/reproduction_tables.py', *args],
+      cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_measured_cells_beside_published_and_nothing_unmeasured(tmp_path):
+  rows = [
+      {'name': 'baseline', 'seed': 0, 'status': 'finished', 'modes': 6.0,
+       'high_quality': 0.5, 'reverse_kl': 0.1, 'wall_time_s': 60.0},
+      {'name': 'baseline', 'seed': 1, 'status': 'finished', 'modes': 8.0,
+       'high_quality': 0.7, 'reverse_kl': float('nan'), 'wall_time_s': 60.0},
+      {'name': 'hinge', 'seed': 0, 'status': 'pending', 'wall_time_s': None},
+      {'name': 'hinge', 'seed': 1, 'status': 'diverged',
+       'diverged_at_step': 100, 'wall_time_s': 30.0}]
+  (tmp_path / 'ring').mkdir()
+  sweep_results.write_csv(str(tmp_path / 'ring' / 'results.csv'), rows)
+  result = _tables(f'--ring={tmp_path / "ring"}')
+  assert result.returncode == 0, result.stderr
+  lines = result.stdout.splitlines()
+  assert ('| PacGAN4 (Lin et al. 2018, own architecture, 10 trials) | '
+          '7.8 ± 0.1 | 95.9 ± 1.4 | – | 24.8 ± 0.2 | 93.6 ± 0.6 |') in (
+              result.stdout)
+  # Two seeds: t(0.975, 1) = 12.706 times the standard error; high quality
+  # as a percentage; reverse KL is defined for one seed of two; no grid.
+  assert ('| gan_jax `baseline` | 7.000 ± 12.706 | 60.0 ± 127.1 | '
+          '0.100 (1 of 2 seeds) | not run | not run | not run | 2/2; 0 | '
+          '1.0; – |') in lines
+  assert ('| gan_jax `hinge` | not run | not run | not run | not run | '
+          'not run | not run | 0/2 (1 diverged); 0 | 0.5; – |') in lines
+  assert 'Stacked digits' not in result.stdout
+
+
+def test_missing_results_is_one_line_error(tmp_path):
+  result = _tables(f'--stacked={tmp_path}')
+  assert result.returncode == 2
+  assert result.stderr.strip() == (
+      f'error: {tmp_path}/results.csv does not exist; run experiments/'
+      f'ablate.py with --workdir={tmp_path} first')
+  assert _tables().stderr.strip() == (
+      'error: give --ring, --grid and/or --stacked')
