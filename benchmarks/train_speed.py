@@ -36,9 +36,7 @@ over the one-seed rate (the speed-up over training them one after the
 other).
 """
 
-import functools
 import json
-import statistics
 import time
 
 from absl import app
@@ -47,9 +45,9 @@ import jax
 from ml_collections import config_flags
 
 from gan_jax import parallel
-from gan_jax import run_layout
 from gan_jax import train
 from gan_jax import tricks as tricks_lib
+import timing
 
 _CONFIG = config_flags.DEFINE_config_file('config', 'configs/ring8.py',
                                           'Experiment config.')
@@ -64,40 +62,6 @@ _SEEDS = flags.DEFINE_list('seeds', ['1'], 'Seeds trained together '
 _OUT = flags.DEFINE_string('out', None, 'Optional JSON output file.')
 
 _WASSERSTEIN_TRICKS = ('weight_clipping', 'gradient_penalty')
-
-
-class _Case:
-  """One compiled fused train function and the state it runs on."""
-
-  def __init__(self, gan, steps_per_call: int, batches: tuple,
-               data_parallel: parallel.DataParallel, seeds: int):
-    self.steps_per_call = steps_per_call * seeds  # Steps of all seeds.
-    layout = run_layout.RunLayout(data_parallel, seeds)
-    # () for datasets sampled on device.
-    self.batches = layout.put_batches([batches] * seeds)
-    init = jax.jit(functools.partial(train.init_state, gan))
-    self.state = layout.to_step([
-        layout.data_parallel.replicate(init(jax.random.PRNGKey(seed)))
-        for seed in range(seeds)])
-    start = time.perf_counter()
-    self.fused = layout.compile(
-        train.make_fused_steps(gan, steps_per_call, layout.batch_axis),
-        self.state, layout.batch_shapes(
-            jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype),
-                         batches)))
-    self.compile_seconds = time.perf_counter() - start
-    self.rates = []
-    self.time(self.steps_per_call)  # Warm-up, not recorded.
-    self.rates = []
-
-  def time(self, num_steps: int) -> None:
-    calls = max(1, num_steps // self.steps_per_call)
-    start = time.perf_counter()
-    for _ in range(calls):
-      self.state, metrics = self.fused(self.state, *self.batches)
-    jax.block_until_ready((self.state, metrics))
-    self.rates.append(calls * self.steps_per_call
-                      / (time.perf_counter() - start))
 
 
 def _chains(requested: list[str]) -> list[str]:
@@ -136,32 +100,31 @@ def main(argv):
       if any(t in chain.split('+') for t in _WASSERSTEIN_TRICKS):
         config.loss = 'wasserstein'
       for seeds in map(int, _SEEDS.value):
-        cases[(steps_per_call, chain, config.loss, seeds)] = _Case(
+        cases[(steps_per_call, chain, config.loss, seeds)] = timing.FusedSteps(
             train.build(config), steps_per_call, batches, data_parallel,
             seeds)
   feeder.close()
   # Repetitions interleave the cases, so drifts in machine speed hit all alike.
-  for _ in range(_REPEATS.value):
-    for case in cases.values():
-      case.time(_NUM_STEPS.value)
+  timing.interleave([(case, _NUM_STEPS.value) for case in cases.values()],
+                    _REPEATS.value)
   results = []
   for (steps_per_call, chain, loss, seeds), case in cases.items():
     result = {'steps_per_call': steps_per_call, 'tricks': chain, 'loss': loss,
               'seeds': seeds,
               'parallel': 'none' if seeds > 1 else data_parallel.mode,
               'devices': 1 if seeds > 1 else data_parallel.num_shards,
-              'steps_per_sec': statistics.median(case.rates),
+              'steps_per_sec': timing.median_rate(case),
               'compile_seconds': case.compile_seconds}
     if input_rate:
       result['input_steps_per_sec'] = input_rate
     baseline = cases.get((steps_per_call, 'none', base.loss, seeds))
     if baseline:
-      result['step_time_vs_none'] = (statistics.median(baseline.rates)
+      result['step_time_vs_none'] = (timing.median_rate(baseline)
                                      / result['steps_per_sec'])
     one_seed = cases.get((steps_per_call, chain, loss, 1))
     if seeds > 1 and one_seed:
       result['vs_one_seed'] = (result['steps_per_sec']
-                               / statistics.median(one_seed.rates))
+                               / timing.median_rate(one_seed))
     results.append(result)
     print(json.dumps(result), flush=True)
   if _OUT.value:
