@@ -15,8 +15,10 @@ symmetric PSD matrix √Σa Σb √Σa (they share eigenvalues), so
 
   Tr (Σa Σb)^{1/2} = Σ_i √λ_i(√Σa Σb √Σa),
 
-which needs two symmetric eigendecompositions (``numpy.linalg.eigh``), stays
-real, and is exact up to rounding even for rank-deficient covariances:
+which needs a Cholesky factorisation of Σa (Lᵀ Σb L is similar to Σa Σb too;
+when Σa is singular, an eigendecomposition gives √Σa instead) and one
+symmetric eigenvalue problem (``numpy.linalg.eigvalsh``), stays real, and is
+exact up to rounding even for rank-deficient covariances:
 eigenvalues at rounding level (tiny negative ones included) are set to 0
 before the square root, which would otherwise magnify them. Everything is
 float64.
@@ -51,9 +53,20 @@ def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
 
 
 def _trace_sqrt_product(sigma_a: np.ndarray, sigma_b: np.ndarray) -> float:
-  """Tr (Σa Σb)^{1/2} as Σ √λ of the symmetric PSD matrix √Σa Σb √Σa."""
-  root_a = _psd_sqrt(sigma_a)
-  middle = root_a @ sigma_b @ root_a
+  """Tr (Σa Σb)^{1/2} as Σ √λ of a symmetric PSD matrix similar to Σa Σb.
+
+  With the Cholesky factor Σa = L Lᵀ that matrix is Lᵀ Σb L (= L⁻¹ Σa Σb L);
+  a Cholesky factorisation costs n³/3 flops against about 9n³ for the
+  eigendecomposition behind √Σa, which is used only when Σa is too singular
+  to factor. Both are backward stable (the factor reproduces Σa up to
+  rounding), so the eigenvalues come out equally accurate either way.
+  """
+  try:
+    lower = np.linalg.cholesky(sigma_a)
+    middle = lower.T @ sigma_b @ lower
+  except np.linalg.LinAlgError:  # Σa singular: not positive definite.
+    root_a = _psd_sqrt(sigma_a)
+    middle = root_a @ sigma_b @ root_a
   middle = 0.5 * (middle + middle.T)  # Rounding asymmetry off for eigvalsh.
   eigvals = np.linalg.eigvalsh(middle)
   return float(np.sum(np.sqrt(_clip_rounding(eigvals))))

@@ -54,10 +54,13 @@ def test_rank_deficient_features_are_finite_real_and_exact():
   assert abs(frechet_distance(a, a)) < 1e-9
 
 
-def test_from_statistics_closed_form_for_diagonal_gaussians():
+# Σa positive definite (Cholesky factor) and singular (eigendecomposition),
+# Σb singular in both.
+@pytest.mark.parametrize('std_a', [[1.0, 2.0, 0.5, 0.3], [1.0, 2.0, 0.5, 0.0]])
+def test_from_statistics_closed_form_for_diagonal_gaussians(std_a):
   # Commuting covariances: d² = ‖μa − μb‖² + Σ (σa − σb)².
-  std_a = np.array([1.0, 2.0, 0.5, 0.0])  # One degenerate direction.
-  std_b = np.array([3.0, 2.0, 0.1, 1.0])
+  std_a = np.array(std_a)
+  std_b = np.array([3.0, 2.0, 0.0, 1.0])
   mu_a, mu_b = np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, 1.0, 0.0, 3.0])
   fd = frechet_distance_from_statistics(mu_a, np.diag(std_a ** 2),
                                         mu_b, np.diag(std_b ** 2))
