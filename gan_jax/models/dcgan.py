@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax.models import common
+from gan_jax.models import convolution
 from gan_jax.models import layers
 from gan_jax.models import upsampling
 
@@ -108,9 +109,9 @@ class DCGANCritic(nn.Module):
     h = x.astype(jnp.float32)
     features = self.width
     for index in range(doublings):
-      h = nn.Conv(features, (4, 4), strides=(2, 2), padding='SAME',
-                  use_bias=not index or layers.needs_bias(
-                      self.normalization))(h)
+      h = convolution.Conv(features, (4, 4), strides=(2, 2), padding='SAME',
+                           use_bias=not index or layers.needs_bias(
+                               self.normalization))(h)
       if index:
         h = layers.normalize(h, self.normalization, train,
                              batch_axis=self.batch_axis)

@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax.models import common
+from gan_jax.models import convolution
 from gan_jax.models import layers
 from gan_jax.models import upsampling
 
@@ -51,8 +52,8 @@ def _square(shape: Sequence[int], allowed: Sequence[int], name: str) -> int:
 
 def _conv(features: int, kernel: int, stride: int = 1,
           init=_PLAIN_INIT, use_bias: bool = True) -> nn.Conv:
-  return nn.Conv(features, (kernel, kernel), strides=(stride, stride),
-                 padding='SAME', kernel_init=init, use_bias=use_bias)
+  return convolution.Conv(features, (kernel, kernel), strides=(stride, stride),
+                          padding='SAME', kernel_init=init, use_bias=use_bias)
 
 
 class SNGANCNNGenerator(nn.Module):

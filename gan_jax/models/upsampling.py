@@ -22,6 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.models import convolution
+
 MODES = ('transposed', 'subpixel', 'nearest')
 IMPLEMENTATIONS = ('auto', 'conv_transpose', 'subpixel')
 
@@ -80,7 +82,7 @@ def nearest_double(x: jax.Array) -> jax.Array:
 
 
 def _conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
-  return jax.lax.conv_general_dilated(
+  return convolution.conv_general_dilated(
       x, kernel.astype(x.dtype), (1, 1), 'SAME',
       dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
 
@@ -117,11 +119,11 @@ class Upsample(nn.Module):
                           (4, 4, x.shape[-1], self.features))
       y = transposed_conv(x, kernel, self.implementation)
     elif mode == 'subpixel':
-      y = depth_to_space(nn.Conv(4 * self.features, (3, 3), padding='SAME',
-                                 use_bias=False)(x))
+      y = depth_to_space(convolution.Conv(4 * self.features, (3, 3),
+                                          padding='SAME', use_bias=False)(x))
     else:
-      y = nn.Conv(self.features, (3, 3), padding='SAME',
-                  use_bias=False)(nearest_double(x))
+      y = convolution.Conv(self.features, (3, 3), padding='SAME',
+                           use_bias=False)(nearest_double(x))
     if self.use_bias:
       y = y + self.param('bias', nn.initializers.zeros, (self.features,))
     return y

@@ -1,0 +1,81 @@
+r"""Kernel-gradient time of XLA's convolution against per-tap dots.
+
+  python benchmarks/conv_kernel_gradient.py [--batch=64] [--repeats=5]
+
+For the convolution layers of the DCGAN and SN-GAN configs at 32×32 (input
+size, kernel, stride, channels), times the kernel gradient as
+``lax.conv_general_dilated``'s VJP computes it and as
+:mod:`gan_jax.models.convolution` computes it (one dot per kernel tap),
+alternating, median of ``--repeats`` rounds, and prints milliseconds and the
+speed-up. This is what decides where ``convolution.conv_general_dilated``
+uses its own rule.
+"""
+
+import statistics
+import time
+
+from absl import app
+from absl import flags
+import jax
+from jax import lax
+import numpy as np
+
+from gan_jax.models import convolution
+
+_BATCH = flags.DEFINE_integer('batch', 64, 'Batch size.')
+_REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed rounds per side.')
+
+# (name, input height = width, kernel, stride, in channels, out channels).
+LAYERS = (
+    ('dcgan critic 1', 32, 4, 2, 3, 32),
+    ('dcgan critic 2', 16, 4, 2, 32, 64),
+    ('dcgan critic 3', 8, 4, 2, 64, 128),
+    ('dcgan generator 4->8 subpixel', 4, 3, 1, 128, 256),
+    ('dcgan generator 8->16 subpixel', 8, 3, 1, 64, 128),
+    ('dcgan generator 16->32 subpixel', 16, 3, 1, 32, 12),
+    ('sngan generator 16', 16, 3, 1, 256, 256),
+    ('sngan generator 32', 32, 3, 1, 256, 256),
+    ('sngan generator 32 shortcut', 32, 1, 1, 256, 256),
+    ('sngan generator to rgb', 32, 3, 1, 256, 3),
+    ('sngan critic first', 32, 3, 1, 3, 128),
+    ('sngan critic 32', 32, 3, 1, 128, 128),
+    ('sngan critic 16', 16, 3, 1, 128, 128),
+    ('sngan critic 8', 8, 3, 1, 128, 128),
+)
+_NHWC = ('NHWC', 'HWIO', 'NHWC')
+
+
+def _time(function, *args) -> float:
+  jax.block_until_ready(function(*args))
+  start = time.perf_counter()
+  jax.block_until_ready(function(*args))
+  return time.perf_counter() - start
+
+
+def main(argv):
+  del argv
+  rng = np.random.default_rng(0)
+  print(f'{"layer":34} {"lax ms":>9} {"per-tap ms":>11} {"speed-up":>9}')
+  for name, size, kernel, stride, c_in, c_out in LAYERS:
+    x = rng.standard_normal((_BATCH.value, size, size, c_in), np.float32)
+    w = rng.standard_normal((kernel, kernel, c_in, c_out), np.float32)
+    out = -(-size // stride)
+    g = rng.standard_normal((_BATCH.value, out, out, c_out), np.float32)
+    sides = {}
+    for side, conv in (('lax', lax.conv_general_dilated),
+                       ('per-tap', convolution.conv_general_dilated)):
+      sides[side] = jax.jit(
+          lambda x, w, g, conv=conv: jax.vjp(
+              lambda w: conv(x, w, (stride, stride), 'SAME',
+                             dimension_numbers=_NHWC), w)[1](g)[0])
+    times = {side: [] for side in sides}
+    for _ in range(_REPEATS.value):
+      for side, function in sides.items():
+        times[side].append(_time(function, x, w, g))
+    lax_ms, tap_ms = (1e3 * statistics.median(times[s]) for s in sides)
+    print(f'{name:34} {lax_ms:9.2f} {tap_ms:11.2f} {lax_ms / tap_ms:8.2f}×',
+          flush=True)
+
+
+if __name__ == '__main__':
+  app.run(main)
