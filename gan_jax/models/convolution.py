@@ -1,30 +1,32 @@
-"""``lax.conv_general_dilated`` with a weight gradient XLA:CPU runs fast.
+"""``lax.conv_general_dilated`` with a kernel gradient XLA:CPU runs fast.
 
 XLA's CPU backend computes a convolution's kernel gradient (the correlation
 of the layer's input with its output gradient, contracting over batch and
-space) several times slower than the forward convolution: 4× at 16×16×128
-and 8× at 32×32×128 (batch 64, 3×3), measured by
-``benchmarks/conv_kernel_gradient.py``, which makes it the largest cost of a
-convolutional GAN's step on CPU. The same gradient is a sum over kernel taps
-of plain matrix products,
+space) far slower than the forward convolution: 12 s against 0.75 s for a
+3×3 convolution of 256 to 256 channels at 32×32, batch 64 (an SN-GAN
+generator block), 4.6 s for its 1×1 shortcut, on 2 CPU cores
+(``benchmarks/conv_kernel_gradient.py``); that was most of an SN-GAN step
+on CPU. The same gradient is a sum over kernel taps of plain matrix
+products,
 
   ∂L/∂W[i, j] = Σ_{b, y, x} X_pad[b, s·y + i, s·x + j, :]ᵀ ∂L/∂Y[b, y, x, :],
 
-one ``[c_in, c_out]`` dot per tap over a strided window of the padded
-input, which XLA runs as a GEMM near the machine's peak. Each tap copies its input
-window, so the dots pay off only when each copied element takes part in
-enough multiply-adds: with few output channels (a generator's last, RGB
-layer) XLA's own gradient is faster, and is kept.
+one ``[c_in, c_out]`` dot per tap, which XLA runs as a GEMM near the
+machine's peak (1.0 s for that layer). Each tap copies a shifted operand,
+so the dots pay off only when each copied element takes part in enough
+multiply-adds: with few input or output channels (a critic's first or a
+generator's last, RGB layer) XLA's own gradient is as fast or faster, and
+is kept.
 
 :func:`conv_general_dilated` is a drop-in for ``lax.conv_general_dilated``
-and :data:`Conv` is ``flax.linen.Conv`` computed with it (same parameters and
-names): the same
-function and input gradient, with the kernel gradient computed per tap
-(``jax.custom_vjp``) on CPU for channels-last convolutions without dilation
-or feature groups to at least 32 output channels; everything else, and
-every other backend (whose convolution libraries compute the kernel
-gradient well), is ``lax.conv_general_dilated`` itself. Reverse-over-reverse differentiation
-(gradient penalties) goes through the custom rule.
+and :data:`Conv` is ``flax.linen.Conv`` computed with it (same parameters
+and names): the same function and input gradient, with the kernel gradient
+computed per tap (``jax.custom_vjp``) on CPU for channels-last convolutions
+without dilation or feature groups between at least 32 channels;
+everything else, and every other backend (whose convolution libraries
+compute the kernel gradient well), is ``lax.conv_general_dilated`` itself.
+Reverse-over-reverse differentiation (gradient penalties) goes through the
+custom rule.
 """
 
 import functools
@@ -36,9 +38,9 @@ from jax import lax
 
 # The channels-last layout of Flax's Conv for 2 spatial dimensions.
 _CHANNELS_LAST = ('NHWC', 'HWIO', 'NHWC')
-# Fewer output channels than this: XLA's kernel gradient is faster
-# (benchmarks/conv_kernel_gradient.py).
-_MIN_OUT_CHANNELS = 32
+# Fewer input or output channels than this: XLA's kernel gradient is
+# faster (benchmarks/conv_kernel_gradient.py).
+_MIN_CHANNELS = 32
 
 
 def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
@@ -55,7 +57,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
       preferred_element_type=preferred_element_type)
   undilated = all(d == 1 for d in (lhs_dilation or ()) + (rhs_dilation or ()))
   if (jax.default_backend() != 'cpu' or lhs.ndim != 4 or not undilated
-      or rhs.shape[-1] < _MIN_OUT_CHANNELS
+      or min(rhs.shape[-2:]) < _MIN_CHANNELS
       or feature_group_count != 1 or batch_group_count != 1
       or preferred_element_type is not None
       or lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
@@ -101,21 +103,38 @@ _channels_last_conv.defvjp(_forward, _backward)
 
 def _kernel_gradient(inputs, output_gradient, kernel, strides, padding,
                      precision):
-  """``[kh, kw, c_in, c_out]``: one dot per tap of the strided input window
-  against the output gradient, contracting batch and space."""
-  padded = lax.pad(inputs, jax.numpy.zeros((), inputs.dtype),
-                   [(0, 0, 0), *[(lo, hi, 0) for lo, hi in padding],
-                    (0, 0, 0)])
+  """``[kh, kw, c_in, c_out]``: one dot per kernel tap, contracting batch and
+  space.
+
+  Stride 1: the input against the output gradient shifted by the tap (zero
+  fill), which pairs every input pixel with the output it fed through that
+  tap; measured 1.6× faster than shifting the input at 32×32×256 (each dot
+  then reads the same unshifted input). Larger strides: the strided input
+  window of the tap against the output gradient (shifting the gradient
+  would mean dilating it by the stride, multiplying the dots' work).
+  """
+  zero = jax.numpy.zeros((), inputs.dtype)
   out_height, out_width = output_gradient.shape[1:3]
   taps = []
   for i, j in itertools.product(range(kernel.shape[0]),
                                 range(kernel.shape[1])):
-    window = lax.slice(
-        padded, (0, i, j, 0),
-        (padded.shape[0], i + strides[0] * (out_height - 1) + 1,
-         j + strides[1] * (out_width - 1) + 1, padded.shape[3]),
-        (1, *strides, 1))
-    taps.append(lax.dot_general(
-        window, output_gradient, (((0, 1, 2), (0, 1, 2)), ((), ())),
-        precision=precision))
+    if strides == (1, 1):
+      # shifted[y, x] = output_gradient[y + lo - i, x + lo' - j], or 0.
+      pads = [(tap - lo, size - out - (tap - lo), 0) for tap, (lo, _), size, out
+              in zip((i, j), padding, inputs.shape[1:3],
+                     (out_height, out_width))]
+      lhs = inputs
+      rhs = lax.pad(output_gradient, zero, [(0, 0, 0), *pads, (0, 0, 0)])
+    else:
+      padded = lax.pad(inputs, zero, [(0, 0, 0), *[(lo, hi, 0)
+                                                   for lo, hi in padding],
+                                      (0, 0, 0)])
+      lhs = lax.slice(
+          padded, (0, i, j, 0),
+          (padded.shape[0], i + strides[0] * (out_height - 1) + 1,
+           j + strides[1] * (out_width - 1) + 1, padded.shape[3]),
+          (1, *strides, 1))
+      rhs = output_gradient
+    taps.append(lax.dot_general(lhs, rhs, (((0, 1, 2), (0, 1, 2)), ((), ())),
+                                precision=precision))
   return jax.numpy.stack(taps).reshape(kernel.shape).astype(kernel.dtype)
