@@ -130,10 +130,18 @@ def _statistics(values: list[float]) -> tuple[float, float, int]:
 
 
 def cell(mean: float, half_width: float, count: int, finished: int) -> str:
-  """``mean ± half-width``, with ``(k of n seeds)`` if some were undefined."""
+  """``mean ± half-width``, with ``(k of n seeds)`` if some were undefined.
+
+  Both to the decimal of the half-width's second significant digit (the
+  precision the interval supports); without an interval (one seed) or with
+  a zero one, 3 decimals below 10 and 1 above.
+  """
   if math.isnan(mean):
     return '–'
-  digits = 3 if abs(mean) < 10 else 1
+  if math.isnan(half_width) or half_width == 0:
+    digits = 3 if abs(mean) < 10 else 1
+  else:
+    digits = max(0, 1 - math.floor(math.log10(half_width)))
   text = f'{mean:.{digits}f}'
   if not math.isnan(half_width):
     text += f' ± {half_width:.{digits}f}'

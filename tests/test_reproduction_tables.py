@@ -34,7 +34,7 @@ def test_measured_cells_beside_published_and_nothing_unmeasured(tmp_path):
               result.stdout)
   # Two seeds: t(0.975, 1) = 12.706 times the standard error; high quality
   # as a percentage; reverse KL is defined for one seed of two; no grid.
-  assert ('| gan_jax `baseline` | 7.000 ± 12.706 | 60.0 ± 127.1 | '
+  assert ('| gan_jax `baseline` | 7 ± 13 | 60 ± 127 | '
           '0.100 (1 of 2 seeds) | not run | not run | not run | 2/2; 0 | '
           '1.0; – |') in lines
   assert ('| gan_jax `hinge` | not run | not run | not run | not run | '
