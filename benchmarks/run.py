@@ -56,9 +56,11 @@ on 2 CPU cores (sngan_resnet32_step's steps take over a minute each there);
 takes several minutes and is for checking the harness, not for numbers.
 Time on an otherwise idle machine: PyTorch's OpenMP threads wait for each
 other at every operation when other jobs share the cores
-(``--torch_threads=1`` avoids that, at the cost of parallelism). The script
-sets ``OMP_WAIT_POLICY=PASSIVE`` unless it is set already, so that idle
-PyTorch threads do not spin through gan_jax's rounds.
+(``--torch_threads=1`` avoids that, at the cost of parallelism). PyTorch's
+idle OpenMP threads spin for a while after each operation, which slows the
+gan_jax round that follows a PyTorch one; ``OMP_WAIT_POLICY=PASSIVE``
+avoids that but slows PyTorch's small operations (mlp2d_step: 69 against
+94-99 steps/s), so it is left at PyTorch's default.
 """
 
 import dataclasses
@@ -70,13 +72,6 @@ import platform
 import subprocess
 import sys
 from typing import Any, Callable
-
-# PyTorch's OpenMP threads otherwise spin after each operation and keep the
-# cores busy into the next gan_jax round: measured on dcgan32_step, gan_jax
-# 5.5 steps/s interleaved with PyTorch against 6.8 with passive threads, and
-# PyTorch's own rate unchanged (8.9-10.3 against 10.0). Set before torch
-# starts its thread pool; an explicit setting wins.
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 from absl import app
 from absl import flags
