@@ -15,7 +15,8 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from gan_jax import data, evaluation, losses, models, parallel, tricks
+from gan_jax import (data, evaluation, families, losses, models, parallel,
+                     tricks)
 
 # Written to config.json next to the config, not part of it.
 _RUNTIME_KEYS = ('process_count', 'device_count')
@@ -40,6 +41,11 @@ def base() -> ml_collections.ConfigDict:
   c.num_train_steps = 25_000  # Generator updates.
   c.steps_per_call = 100  # Train steps fused into one jit call (lax.scan).
   c.loss = 'non_saturating'  # A name in gan_jax.losses.LOSSES.
+  # How the players meet (gan_jax.families): gan, bigan, aae or ssgan;
+  # family_args.<name>.<arg>: every family's arguments with their defaults.
+  c.family = 'gan'
+  c.family_args = ml_collections.ConfigDict(
+      {name: families.default_args(name) for name in families.FAMILIES})
   c.tricks = ''  # Comma-separated names in chain order; '' for none.
   # trick_args.<name>.<arg>: every trick's arguments with their defaults.
   c.trick_args = ml_collections.ConfigDict(
@@ -60,6 +66,19 @@ def base() -> ml_collections.ConfigDict:
   c.data.data_dir = ''  # TFDS data_dir for image datasets; '' = TFDS default.
   c.data.image_size = 0  # Images are resized to this (0: as stored).
   c.data.channels = 0  # ... and adapted to this many channels (0: as stored).
+  # The TFDS split trained on, with TFDS's slicing (train[:1297]); 2-D
+  # mixtures have none.
+  c.data.split = 'train'
+  # Discrete sequences (data.name motifs or fasta; gan_jax.data.sequences).
+  c.data.sequences = ml_collections.ConfigDict()
+  c.data.sequences.length = 32  # Residues per sequence (shorter: padded).
+  c.data.sequences.alphabet = 'ACDEFGHIKLMNPQRSTVWY'  # The 20 amino acids.
+  c.data.sequences.fasta_path = ''  # data.name=fasta: the FASTA file.
+  # data.name=motifs: the synthetic set's size, motifs and seed.
+  c.data.sequences.num_sequences = 10_000
+  c.data.sequences.num_motifs = 4
+  c.data.sequences.motif_length = 6
+  c.data.sequences.seed = 0
 
   c.model = ml_collections.ConfigDict()
   c.model.generator = 'mlp'
@@ -264,6 +283,27 @@ def conditioning_classes(config: ml_collections.ConfigDict,
   return dataset.num_classes
 
 
+def build_models(config: ml_collections.ConfigDict, dataset: data.Dataset,
+                 classes: int):
+  """The experiment's generator side and critic (Flax modules).
+
+  Raises:
+    ValueError: a model or argument the registries reject, or models that
+      do not suit ``config.family`` (or a family on data it cannot train on).
+  """
+  families.check_models(config.family, config.model.generator,
+                        config.model.critic,
+                        data_kind=data.kind(dataset),
+                        conditional=bool(classes))
+  generator = models.build_generator(
+      config.model.generator, config.model.generator_args,
+      dataset.sample_shape, classes, latent_dim=config.model.latent_dim)
+  critic = models.build_critic(
+      config.model.critic, config.model.critic_args, classes,
+      sample_shape=dataset.sample_shape, latent_dim=config.model.latent_dim)
+  return generator, critic
+
+
 _POSITIVE_INTS = ('batch_size', 'num_train_steps', 'steps_per_call',
                   'optim.n_critic', 'model.latent_dim', 'eval.num_samples',
                   'eval.num_reference',
@@ -314,17 +354,22 @@ def validate(config: ml_collections.ConfigDict) -> None:
     dataset = data.from_config(config.data)
     evaluation.extractor_name(config.eval, config.data.name)
     classes = conditioning_classes(config, dataset)
-    generator = models.build_generator(
-        config.model.generator, config.model.generator_args,
-        dataset.sample_shape, classes)
-    critic = models.build_critic(config.model.critic, config.model.critic_args,
-                                 classes)
+    generator, critic = build_models(config, dataset, classes)
+    family = families.from_config(
+        config.family, config.family_args,
+        families.Context(dataset, critic, config.optim.d_lr, config.optim.b1,
+                         config.optim.b2))
     # Abstract initialisation: finds bad activations and shapes, costs nothing.
     key = jax.ShapeDtypeStruct((2,), jnp.uint32)
     z = jax.ShapeDtypeStruct((2, config.model.latent_dim), jnp.float32)
     x = jax.ShapeDtypeStruct((2, *dataset.sample_shape), jnp.float32)
+    critic_input = jax.ShapeDtypeStruct(
+        (2, *family.critic_input_shape(dataset.sample_shape,
+                                       config.model.latent_dim)), jnp.float32)
     labels = (jax.ShapeDtypeStruct((2,), jnp.int32),) if classes else ()
-    jax.eval_shape(generator.init, key, z, *labels)
-    jax.eval_shape(critic.init, key, x, *labels)
+    jax.eval_shape(lambda k, z, x, *labels: family.init_generator(
+        generator, {'params': k, 'dropout': k, 'sample': k}, z, x, labels),
+                   key, z, x, *labels)
+    jax.eval_shape(critic.init, key, critic_input, *labels)
   except (ValueError, TypeError, OSError) as e:
     raise ConfigError(str(e)) from e

@@ -5,6 +5,9 @@ One :class:`Evaluator` per experiment, used by training (every
 
 * 2-D mixtures: :func:`gan_jax.metrics.mode_coverage` (modes covered,
   high-quality fraction, reverse KL).
+* Sequences: :func:`gan_jax.metrics.sequence_metrics` (motif recovery and
+  coverage, k-mer spectrum distance to ``eval.num_reference`` training
+  sequences, uniqueness, novelty).
 * Images: features and class probabilities of generated and real images
   from a feature extractor (``config.eval.feature_extractor``), then every
   sample metric of :mod:`gan_jax.metrics`: ``fd`` (Fréchet distance, FID
@@ -38,9 +41,9 @@ from gan_jax.metrics.features import inception
 
 EXTRACTORS = ('auto', 'digits_classifier', 'inception', 'none')
 _DIGIT_DATASETS = ('digits', 'stacked_digits')
-_REFERENCE_SPLIT = 'train'
 _REFERENCE_SEED = 0
 _PROBE_SIZE = 64  # Examples scored to list the metric names.
+_KMER_SIZE = 3  # k of the sequences' k-mer spectrum distance.
 
 
 def extractor_name(eval_config: ml_collections.ConfigDict,
@@ -127,13 +130,24 @@ class Evaluator:
     if isinstance(dataset, data.GaussianMixture):
       self.protocol = {'num_samples': config.eval.num_samples}
       return
+    if isinstance(dataset, data.SequenceDataset):
+      self._training = dataset.strings()
+      picks = np.random.default_rng(_REFERENCE_SEED).permutation(
+          len(self._training))[:config.eval.num_reference]
+      self._reference = [self._training[i] for i in np.sort(picks)]
+      self._training = set(self._training)
+      self.protocol = {'num_samples': config.eval.num_samples,
+                       'num_reference': len(self._reference),
+                       'reference_seed': _REFERENCE_SEED,
+                       'kmer_size': _KMER_SIZE}
+      return
     self.extractor = extractor_name(config.eval, dataset.name)
     self.real_images, _ = dataset.examples(config.eval.num_reference,
                                             _REFERENCE_SEED)
     self.protocol = {
         'num_samples': config.eval.num_samples,
         'num_reference': len(self.real_images),
-        'reference_split': _REFERENCE_SPLIT,
+        'reference_split': dataset.split,
         'reference_seed': _REFERENCE_SEED,
         'feature_extractor': self.extractor,
     }
@@ -171,7 +185,7 @@ class Evaluator:
   def metric_names(self) -> list[str]:
     """The names of the metrics :meth:`__call__` returns, found by scoring
     a few real examples (they depend on the dataset and the extractor)."""
-    if isinstance(self._dataset, data.GaussianMixture):
+    if data.is_on_device(self._dataset):
       probe = self._dataset.sample(jax.random.PRNGKey(0), _PROBE_SIZE)
     else:
       probe = self.real_images[:_PROBE_SIZE]
@@ -183,6 +197,10 @@ class Evaluator:
     if isinstance(self._dataset, data.GaussianMixture):
       return metrics.mode_coverage(samples, self._dataset.centers,
                                    self._dataset.std)
+    if isinstance(self._dataset, data.SequenceDataset):
+      return metrics.sequence_metrics(self._dataset.decode(samples),
+                                      self._training, self._reference,
+                                      self._dataset.motifs, _KMER_SIZE)
     fake = None if self.extractor == 'none' else self.extract(samples)
     return image_metrics(self.real_images, samples, self._real, fake)
 

@@ -54,6 +54,13 @@ def save_image(path: str, image: np.ndarray, min_size: int = 256) -> None:
       Image.Resampling.NEAREST).save(path)
 
 
+def save_fasta(path: str, sequences: list[str], title: str) -> None:
+  """Writes generated sequences as FASTA records ``>title i``."""
+  with open(path, 'w') as f:
+    for index, sequence in enumerate(sequences):
+      f.write(f'>{title} {index}\n{sequence}\n')
+
+
 def save_metric_intervals(path: str, summaries: list[dict],
                           metrics: list[str], rows: list[dict]) -> None:
   """One panel per metric: each variant's mean with its 95 % interval

@@ -32,6 +32,7 @@ from gan_jax import config as config_lib
 from gan_jax import data
 from gan_jax import diagnostics
 from gan_jax import evaluation
+from gan_jax import families
 from gan_jax import global_batch
 from gan_jax import losses
 from gan_jax import metric_writer
@@ -47,6 +48,11 @@ Metrics = dict[str, jax.Array]
 
 # Streams folded into a step's key, so each use of randomness is independent.
 _DATA_STREAM, _CRITIC_STREAM, _GENERATOR_STREAM = 0, 1, 2
+# Folded into a critic update's key for the family's own critic terms.
+_FAMILY_STREAM = 3
+# Folded into the tricks' key for the critic's dropout (tricks fold in
+# their index, 0, 1, ...).
+_CRITIC_DROPOUT_FOLD = 2 ** 31 - 1
 
 
 @flax.struct.dataclass
@@ -83,7 +89,13 @@ class TrainState:
 
 
 class Gan(NamedTuple):
-  """The static parts of an experiment: models, objective, tricks, optimisers."""
+  """The static parts of an experiment: models, objective, tricks, optimisers.
+
+  ``family`` says how the two players meet (:mod:`gan_jax.families`): the
+  generator side may be several networks in one module (an encoder and a
+  decoder), and the critic may see pairs or codes instead of samples.
+  """
+  family: families.Family
   generator: nn.Module
   critic: nn.Module
   loss: losses.GanLoss
@@ -119,12 +131,14 @@ def build(config: ml_collections.ConfigDict) -> Gan:
   dataset = data.from_config(config.data)
   loss = losses.get(config.loss)
   classes = config_lib.conditioning_classes(config, dataset)
+  generator, critic = config_lib.build_models(config, dataset, classes)
   return Gan(
-      generator=models.build_generator(config.model.generator,
-                                       config.model.generator_args,
-                                       dataset.sample_shape, classes),
-      critic=models.build_critic(config.model.critic, config.model.critic_args,
-                                 classes),
+      family=families.from_config(config.family, config.family_args,
+                                  families.Context(
+                                      dataset, critic, config.optim.d_lr,
+                                      config.optim.b1, config.optim.b2)),
+      generator=generator,
+      critic=critic,
       loss=loss,
       tricks=tricks_lib.from_config(config.tricks, config.trick_args,
                                     config.loss, loss),
@@ -139,23 +153,22 @@ def build(config: ml_collections.ConfigDict) -> Gan:
   )
 
 
-def _split_variables(variables) -> tuple[PyTree, PyTree]:
-  variables = dict(variables)
-  return variables.pop('params'), variables
-
-
 def init_state(gan: Gan, rng: jax.Array) -> TrainState:
   """Initial parameters, optimiser and trick states for the key ``rng``."""
   init_key, trick_key, train_key = jax.random.split(rng, 3)
   g_key, d_key = jax.random.split(init_key)
   z = jnp.zeros((1, gan.latent_dim), jnp.float32)
   x = jnp.zeros((1, *gan.dataset.sample_shape), jnp.float32)
+  critic_input = jnp.zeros(
+      (1, *gan.family.critic_input_shape(gan.dataset.sample_shape,
+                                         gan.latent_dim)), jnp.float32)
   labels = (jnp.zeros((1,), jnp.int32),) if gan.num_classes else ()
-  g_params, g_model_state = _split_variables(
-      gan.generator.init({'params': g_key, 'dropout': g_key}, z, *labels,
-                         train=False))
-  d_params, d_model_state = _split_variables(
-      gan.critic.init(d_key, x, *labels, train=False))
+  g_params, g_model_state = models.split_variables(
+      gan.family.init_generator(
+          gan.generator, {'params': g_key, 'dropout': g_key, 'sample': g_key},
+          z, x, labels))
+  d_params, d_model_state = models.split_variables(
+      gan.critic.init(d_key, critic_input, *labels, train=False))
   return TrainState(
       step=jnp.zeros((), jnp.int32),
       rng=train_key,
@@ -208,14 +221,30 @@ def make_train_step(gan: Gan, batch_axis: str | None = None) -> Callable[
   def condition(labels):
     return labels if gan.num_classes else None
 
-  def generate(g: Player, key, labels, train: bool):
+  def make_pair(g: Player, key, real: data.Batch):
+    """The family's critic inputs for ``real``; the generator side as the
+    family calls it, ``run(method, inputs)``; and the list of its model
+    states, threaded through each call (the last is the updated one)."""
     z_key, dropout_key = jax.random.split(key)
     z = global_batch.draw(jax.random.normal, z_key,
-                          (labels.shape[0], gan.latent_dim), batch_axis)
+                          (real.labels.shape[0], gan.latent_dim), batch_axis)
     dropout_key = global_batch.device_key(dropout_key, batch_axis)
-    return models.apply(generator, g.params, g.model_state, z, train,
-                        rngs={'dropout': dropout_key},
-                        labels=condition(labels))
+    model_state = [g.model_state]
+
+    def run(method, inputs):
+      call = len(model_state) - 1
+      # The first call keeps the plain GAN's key (its seeds' trajectories);
+      # later ones (an encoder's) draw other noise.
+      key = dropout_key if not call else jax.random.fold_in(dropout_key, call)
+      out, state = models.apply(
+          generator, g.params, model_state[-1], inputs, train=True,
+          rngs={'dropout': key, 'sample': jax.random.fold_in(key, 1)},
+          labels=condition(real.labels) if method is None else None,
+          method=method)
+      model_state.append(state)
+      return out
+
+    return gan.family.pair(run, real.images, z), run, model_state
 
   def critic_view(state: TrainState, d_params, trick_state, real, fake,
                   labels, info: tricks_lib.StepInfo, g_params):
@@ -224,17 +253,19 @@ def make_train_step(gan: Gan, batch_axis: str | None = None) -> Callable[
     real, fake = tricks.critic_inputs(real, fake, trick_state, info)
     d_model_state = state.critic.model_state
     labels = condition(labels)
+    # Dropout masks of a critic that has dropout (per device, as the
+    # generator's), from a fold of the hooks' key no trick uses.
+    dropout_key = global_batch.device_key(
+        jax.random.fold_in(info.key, _CRITIC_DROPOUT_FOLD), batch_axis)
 
-    def apply(x):
-      return models.apply(critic, used_params, d_model_state, x,
-                          train=True, labels=labels)[0]
+    def run(x, index, model_state):
+      return models.apply(
+          critic, used_params, model_state, x, train=True, labels=labels,
+          rngs={'dropout': jax.random.fold_in(dropout_key, index)})
 
-    real_out, d_model_state = models.apply(critic, used_params,
-                                           d_model_state, real, train=True,
-                                           labels=labels)
-    fake_out, d_model_state = models.apply(critic, used_params,
-                                           d_model_state, fake, train=True,
-                                           labels=labels)
+    apply = lambda x: run(x, 2, d_model_state)[0]
+    real_out, d_model_state = run(real, 0, d_model_state)
+    fake_out, d_model_state = run(fake, 1, d_model_state)
     view = tricks_lib.CriticView(apply, real, fake, real_out, fake_out,
                                  tricks_lib.Params(g_params, d_params))
     return view, trick_state, d_model_state
@@ -242,18 +273,19 @@ def make_train_step(gan: Gan, batch_axis: str | None = None) -> Callable[
   def critic_update(state: TrainState, real: data.Batch, index: int):
     key = jax.random.fold_in(_step_key(state, _CRITIC_STREAM), index)
     z_key, trick_key = jax.random.split(key)
+    family_key = jax.random.fold_in(key, _FAMILY_STREAM)
     info = tricks_lib.StepInfo(state.step, trick_key, batch_axis)
-    fake, g_model_state = generate(state.generator, z_key, real.labels,
-                                   train=True)
-    fake = jax.lax.stop_gradient(fake)
+    pair, _, g_model_states = make_pair(state.generator, z_key, real)
+    pair, g_model_state = jax.lax.stop_gradient(pair), g_model_states[-1]
 
     def loss_fn(d_params):
       view, trick_state, d_model_state = critic_view(
-          state, d_params, state.tricks, real.images, fake, real.labels, info,
-          state.generator.params)
+          state, d_params, state.tricks, pair.real, pair.fake, real.labels,
+          info, state.generator.params)
       target = tricks.real_target(jnp.ones((), jnp.float32), trick_state, info)
       terms = {'adversarial': gan.loss.critic(view.real_out.logits,
-                                              view.fake_out.logits, target)}
+                                              view.fake_out.logits, target),
+               **gan.family.critic_terms(view, family_key)}
       terms = tricks.critic_loss(terms, view, trick_state, info)
       aux = (terms, trick_state, d_model_state, view.real_out.logits,
              view.fake_out.logits)
@@ -283,15 +315,17 @@ def make_train_step(gan: Gan, batch_axis: str | None = None) -> Callable[
     info = tricks_lib.StepInfo(state.step, trick_key, batch_axis)
 
     def loss_fn(g_params):
-      fake, g_model_state = generate(state.generator.replace(params=g_params),
-                                     z_key, real.labels, train=True)
+      pair, run_generator, g_model_states = make_pair(
+          state.generator.replace(params=g_params), z_key, real)
       # The critic's updated state (power iterations, batch statistics) is
       # dropped here: it advances in critic updates only.
       view, _, _ = critic_view(state, state.critic.params, state.tricks,
-                               real.images, fake, real.labels, info, g_params)
-      terms = {'adversarial': gan.loss.generator(view.fake_out.logits)}
+                               pair.real, pair.fake, real.labels, info,
+                               g_params)
+      terms = {'adversarial': gan.family.generator_adversarial(
+          gan.loss, view, run_generator, pair), **pair.terms}
       terms = tricks.generator_loss(terms, view, state.tricks, info)
-      return _sum_terms(terms), (terms, g_model_state)
+      return _sum_terms(terms), (terms, g_model_states[-1])
 
     grads, (terms, g_model_state) = jax.grad(loss_fn, has_aux=True)(
         state.generator.params)
@@ -406,7 +440,9 @@ def make_generate(gan: Gan, data_parallel: parallel.DataParallel | None = None
     z = jax.random.normal(z_key, (num_samples, gan.latent_dim))
     z = jnp.pad(z, ((0, labels.shape[0] - num_samples), (0, 0)))
     return models.apply(gan.generator, params, state.generator.model_state, z,
-                        train=False, rngs={'dropout': dropout_key},
+                        train=False, rngs={
+                            'dropout': dropout_key,
+                            'sample': jax.random.fold_in(dropout_key, 1)},
                         labels=labels if gan.num_classes else None)[0]
 
   def generate(state: TrainState, key: jax.Array, num_samples: int,
@@ -419,6 +455,28 @@ def make_generate(gan: Gan, data_parallel: parallel.DataParallel | None = None
     return data_parallel.get_rows(rows, num_samples)
 
   return generate
+
+
+def make_real_critic_inputs(gan: Gan) -> Callable[..., jax.Array]:
+  """``(state, images, labels) -> the critic's real inputs`` for those images
+  (the images themselves for a GAN; (x, E(x)) pairs or prior codes for
+  the other families), with the generator side in evaluation mode."""
+
+  @jax.jit
+  def real_inputs(state: TrainState, images, labels=None):
+    g = state.generator
+
+    key = _step_key(state, _FAMILY_STREAM)
+
+    def run(method, inputs):
+      return models.apply(gan.generator, g.params, g.model_state, inputs,
+                          train=False, method=method, rngs={'sample': key},
+                          labels=labels if method is None else None)[0]
+
+    z = jax.random.normal(key, (images.shape[0], gan.latent_dim))
+    return gan.family.pair(run, images, z).real
+
+  return real_inputs
 
 
 _SAMPLE_BATCH = 2_500  # Samples generated per call at evaluation.
@@ -447,22 +505,56 @@ def generate_samples(gan: Gan, generate, state: TrainState, key: jax.Array,
   return np.concatenate(chunks)
 
 
+def make_family_evaluate(gan: Gan) -> Callable[..., dict[str, float]]:
+  """``(state, reference_images, key) -> metrics`` of the family's own
+  (a reconstruction error, a test accuracy), with the parameters the
+  tricks choose for evaluation."""
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def run_generator(method, params, model_state, inputs):
+    return models.apply(gan.generator, params, model_state, inputs,
+                        train=False, method=method)[0]
+
+  @jax.jit
+  def run_critic(critic: Player, trick_state, inputs):
+    used, _ = gan.tricks.critic_params(critic.params, trick_state)
+    return models.apply(gan.critic, used, critic.model_state, inputs,
+                        train=False)[0]
+
+  def evaluate(state: TrainState, images, key) -> dict[str, float]:
+    params = gan.tricks.generator_for_eval(state.generator.params,
+                                           state.tricks)
+    players = families.EvalModels(
+        generator=lambda method, x: np.asarray(run_generator(
+            method, params, state.generator.model_state, x)),
+        critic=lambda x: jax.device_get(run_critic(state.critic,
+                                                   state.tricks, x)))
+    return gan.family.evaluate(players, images, key)
+
+  return evaluate
+
+
 def evaluate_state(gan: Gan, evaluator: evaluation.Evaluator,
                    state: TrainState, key: jax.Array, num_samples: int,
-                   generate=None) -> tuple[dict[str, float],
-                                           dict[str, np.ndarray]]:
-  """Scores ``num_samples`` samples of each of :func:`eval_variants`.
+                   generate=None, family_evaluate=None
+                   ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+  """Scores ``num_samples`` samples of each of :func:`eval_variants`, and
+  adds the family's own metrics (:func:`make_family_evaluate`).
 
   Returns the metrics (prefixed ``raw/`` for the raw generator under EMA)
   and the samples of each variant, by prefix.
   """
   generate = generate or make_generate(gan)
+  family_evaluate = family_evaluate or make_family_evaluate(gan)
   results, samples = {}, {}
   for prefix, raw in eval_variants(gan):
     samples[prefix] = generate_samples(gan, generate, state, key,
                                        num_samples, raw)
     results.update({prefix + k: v
                     for k, v in evaluator(samples[prefix]).items()})
+  results.update(family_evaluate(state, getattr(evaluator, 'real_images',
+                                                None),
+                                 jax.random.fold_in(key, _FAMILY_STREAM)))
   return results, samples
 
 
@@ -599,7 +691,8 @@ def _check_best_metric(config: ml_collections.ConfigDict, gan: Gan,
   if not config.best_metric:
     return
   names = [prefix + name for prefix, _ in eval_variants(gan)
-           for name in evaluator.metric_names()]
+           for name in evaluator.metric_names()] + list(
+               gan.family.metric_names)
   if config.best_metric not in names:
     raise config_lib.ConfigError(
         f'config.best_metric={config.best_metric!r} is not a metric of this '
@@ -782,20 +875,31 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
   config = runs[0].config  # The runs differ in their seed only.
   writes = parallel.is_writer()
   generate = make_generate(gan, layout.data_parallel)
+  family_evaluate = make_family_evaluate(gan)
   diagnose = diagnostics.make_diagnose(gan.critic, gan.tricks)
+  real_critic_inputs = make_real_critic_inputs(gan)
   total = config.num_train_steps
 
   def evaluate(run: _Run, state) -> dict[str, float]:
     return evaluate_state(gan, evaluator, state, run.eval_key,
-                          config.eval.num_samples, generate)[0]
+                          config.eval.num_samples, generate,
+                          family_evaluate)[0]
 
   def save_samples(run: _Run, step: int, state) -> None:
-    """Sample grids (images) or scatter plots (2-D), from fixed latents.
-    Every process generates (the rows are sharded); process 0 writes."""
+    """Sample grids (images), scatter plots (2-D) or FASTA files
+    (sequences), from fixed latents. Every process generates (the rows are
+    sharded); process 0 writes."""
     for _, raw in eval_variants(gan):
       suffix = '_raw' if raw else ''
       path = os.path.join(run.workdir, 'samples',
                           f'step_{step:08d}{suffix}.png')
+      if isinstance(gan.dataset, data.SequenceDataset):
+        shown = generate(state, run.eval_key, _GRID_COLUMNS ** 2, raw)
+        if writes:
+          plotting.save_fasta(path.replace('.png', '.fasta'),
+                              gan.dataset.decode(shown),
+                              f'step {step}{" raw" if raw else ""} sample')
+        continue
       if data.is_on_device(gan.dataset):
         # The evaluated samples themselves, against as many real ones.
         samples = generate_samples(gan, generate, state, run.eval_key,
@@ -822,8 +926,10 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
     state = parallel.local_copy(state)
     real = (sample_real_batch(gan, state) if data.is_on_device(gan.dataset)
             else jax.tree.map(jnp.asarray, run.feeder.last))
-    record = diagnose(state.critic, state.tricks, real.images[0],
-                      real.labels[0] if gan.num_classes else None)
+    labels = real.labels[0] if gan.num_classes else None
+    record = diagnose(state.critic, state.tricks,
+                      real_critic_inputs(state, real.images[0], labels),
+                      labels)
     if config.skip_nonfinite_updates:
       record.update({f'{name}_skipped_updates':
                      int(player.opt_state.total_notfinite)

@@ -24,7 +24,7 @@ def test_generator_and_critic_shapes():
 def test_unknown_model_argument_names_the_allowed_ones():
   with pytest.raises(ValueError, match="unknown argument 'hidden'.*width, depth"):
     models.build_critic('mlp', dict(hidden=3))
-  with pytest.raises(ValueError, match="unknown generator 'resnet'; allowed: dcgan, mlp"):
+  with pytest.raises(ValueError, match="unknown generator 'resnet'; allowed: autoencoder, dcgan, mlp"):
     models.build_generator('resnet', {}, (2,))
 
 

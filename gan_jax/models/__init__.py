@@ -12,12 +12,18 @@ train)``.
 import dataclasses
 from typing import Any, Mapping, Sequence
 
+import flax
 import flax.linen as nn
 import jax
 
+from gan_jax.models.autoencoder import Autoencoder
 from gan_jax.models.common import CriticOutput
 from gan_jax.models.dcgan import DCGANCritic, DCGANGenerator
+from gan_jax.models.joint import JointCritic
 from gan_jax.models.mlp import MLPCritic, MLPGenerator
+from gan_jax.models.semi_supervised import SemiSupervisedCritic
+from gan_jax.models.sequence import (SequenceCritic, SequenceGenerator,
+                                     SequenceRNNGenerator)
 from gan_jax.models.sngan import (SNGANCNNCritic, SNGANCNNGenerator,
                                   SNGANResNetCritic, SNGANResNetGenerator)
 
@@ -26,21 +32,31 @@ GENERATORS: dict[str, type[nn.Module]] = {
     'dcgan': DCGANGenerator,
     'sngan_cnn': SNGANCNNGenerator,
     'sngan_resnet': SNGANResNetGenerator,
+    'autoencoder': Autoencoder,
+    'sequence': SequenceGenerator,
+    'sequence_rnn': SequenceRNNGenerator,
 }
 CRITICS: dict[str, type[nn.Module]] = {
     'mlp': MLPCritic,
     'dcgan': DCGANCritic,
     'sngan_cnn': SNGANCNNCritic,
     'sngan_resnet': SNGANResNetCritic,
+    'joint': JointCritic,
+    'semi_supervised': SemiSupervisedCritic,
+    'sequence': SequenceCritic,
 }
 
 # Constructor fields the library fills in itself, not the user.
-_DERIVED_FIELDS = ('output_shape', 'num_classes', 'batch_axis', 'parent',
-                   'name')
+_DERIVED_FIELDS = ('output_shape', 'sample_shape', 'latent_dim',
+                   'num_classes', 'batch_axis', 'parent', 'name')
+
+
+def _has_field(cls: type[nn.Module], name: str) -> bool:
+  return any(f.name == name for f in dataclasses.fields(cls))
 
 
 def _is_conditional(cls: type[nn.Module]) -> bool:
-  return any(f.name == 'num_classes' for f in dataclasses.fields(cls))
+  return _has_field(cls, 'num_classes')
 
 
 def conditional_names(kind: str) -> list[str]:
@@ -57,7 +73,8 @@ def _user_fields(cls: type[nn.Module]) -> list[str]:
 def default_args(kind: str, name: str) -> dict[str, Any]:
   """The user-settable constructor arguments of a model, with defaults."""
   registry = {'generator': GENERATORS, 'critic': CRITICS}[kind]
-  return {f.name: f.default for f in dataclasses.fields(registry[name])
+  return {f.name: dict(f.default) if isinstance(f.default, Mapping)
+          else f.default for f in dataclasses.fields(registry[name])
           if f.init and f.name not in _DERIVED_FIELDS}
 
 
@@ -78,25 +95,46 @@ def _build(kind: str, registry: Mapping[str, type[nn.Module]], name: str,
       raise ValueError(f'{kind} {name!r} has no class-conditional form; '
                        f'allowed: {", ".join(conditional_names(kind))}')
     derived['num_classes'] = num_classes
-  return cls(**dict(args), **derived)
+  # Shapes only the models that need them get (an encoder's code size, a
+  # joint critic's split of its input).
+  derived = {k: v for k, v in derived.items()
+             if k == 'num_classes' or _has_field(cls, k)}
+  # Nested argument dicts (a wrapped model's own arguments) become hashable
+  # FrozenDicts, as module attributes must be.
+  args = {k: flax.core.FrozenDict(dict(v)) if isinstance(v, Mapping) else v
+          for k, v in dict(args).items()}
+  return cls(**args, **derived)
 
 
 def build_generator(name: str, args: Mapping[str, Any],
                     output_shape: Sequence[int],
-                    num_classes: int = 0) -> nn.Module:
+                    num_classes: int = 0, latent_dim: int = 0,
+                    batch_axis: str | None = None) -> nn.Module:
   """The generator ``name`` producing samples of ``output_shape``.
 
   ``num_classes > 0`` makes it class-conditional (ValueError for a family
-  without a conditional form).
+  without a conditional form). ``latent_dim`` is given to generators that
+  also encode (``autoencoder``); ``batch_axis`` as :func:`with_batch_axis`
+  (for a model built inside another one).
   """
   return _build('generator', GENERATORS, name, args, num_classes,
-                output_shape=tuple(output_shape))
+                output_shape=tuple(output_shape), latent_dim=latent_dim,
+                batch_axis=batch_axis)
 
 
 def build_critic(name: str, args: Mapping[str, Any],
-                 num_classes: int = 0) -> nn.Module:
-  """The critic ``name``; class-conditional when ``num_classes > 0``."""
-  return _build('critic', CRITICS, name, args, num_classes)
+                 num_classes: int = 0, sample_shape: Sequence[int] = (),
+                 latent_dim: int = 0,
+                 batch_axis: str | None = None) -> nn.Module:
+  """The critic ``name``; class-conditional when ``num_classes > 0``.
+
+  ``sample_shape`` and ``latent_dim`` are given to critics of pairs
+  (``joint``, which splits its flat input into an image and a code);
+  ``batch_axis`` as :func:`with_batch_axis`.
+  """
+  return _build('critic', CRITICS, name, args, num_classes,
+                sample_shape=tuple(sample_shape), latent_dim=latent_dim,
+                batch_axis=batch_axis)
 
 
 def with_batch_axis(module: nn.Module, batch_axis: str | None) -> nn.Module:
@@ -107,25 +145,35 @@ def with_batch_axis(module: nn.Module, batch_axis: str | None) -> nn.Module:
   return module.clone(batch_axis=batch_axis) if has_field else module
 
 
+def split_variables(variables) -> tuple[Any, Any]:
+  """``init``'s variables -> (``params``, the other collections)."""
+  variables = dict(variables)
+  return variables.pop('params'), variables
+
+
 def apply(module: nn.Module, params, model_state, x, train: bool,
           rngs: Mapping[str, Any] | None = None,
-          labels: jax.Array | None = None):
+          labels: jax.Array | None = None, method: str | None = None):
   """Runs ``module`` on ``x``; returns its output and updated model state.
 
   ``model_state`` holds the non-parameter collections (batch statistics,
   constants); in training they are mutable and come back updated. ``labels``
   are passed to conditional models only (``None`` for unconditional ones).
+  ``method`` names another method than ``__call__`` (e.g. ``encode``).
   """
   variables = {'params': params, **model_state}
   inputs = (x,) if labels is None else (x, labels)
   if train and model_state:
     return module.apply(variables, *inputs, train=True, rngs=rngs,
-                        mutable=list(model_state))
-  return module.apply(variables, *inputs, train=train, rngs=rngs), model_state
+                        mutable=list(model_state), method=method)
+  return (module.apply(variables, *inputs, train=train, rngs=rngs,
+                       method=method), model_state)
 
 
-__all__ = ['CRITICS', 'CriticOutput', 'DCGANCritic', 'DCGANGenerator',
+__all__ = ['Autoencoder', 'CRITICS', 'CriticOutput', 'JointCritic',
+           'SemiSupervisedCritic', 'SequenceCritic', 'SequenceGenerator',
+           'SequenceRNNGenerator', 'DCGANCritic', 'DCGANGenerator',
            'GENERATORS', 'MLPCritic', 'MLPGenerator', 'SNGANCNNCritic',
            'SNGANCNNGenerator', 'SNGANResNetCritic', 'SNGANResNetGenerator',
            'apply', 'build_critic', 'build_generator', 'conditional_names',
-           'default_args', 'with_batch_axis']
+           'default_args', 'split_variables', 'with_batch_axis']

@@ -15,9 +15,13 @@ class CriticOutput(NamedTuple):
     logits: ``[batch]`` raw scores, fed to the losses in ``gan_jax.losses``.
     features: ``[batch, ...]`` last hidden activations (used by feature
       matching, Salimans et al. 2016, and by diagnostics).
+    class_logits: ``[batch, classes]`` scores of the real classes, from a
+      critic that is also a classifier (the semi-supervised GAN); None
+      otherwise.
   """
   logits: Array
   features: Array
+  class_logits: Array | None = None
 
 
 ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
