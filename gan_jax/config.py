@@ -130,11 +130,14 @@ def load(path: str, relative_to: str = '') -> ml_collections.ConfigDict:
 
   A relative ``path`` is taken relative to the directory of the file
   ``relative_to`` if given, so one config file can build on another:
-  ``config_lib.load('dcgan_digits.py', relative_to=__file__)``.
+  ``config_lib.load('dcgan_digits.py', relative_to=__file__)``. As with
+  ``--config``, ``file.py:arg`` passes ``arg`` to ``get_config``.
   """
+  path, _, arg = path.partition(':')
   if relative_to and not os.path.isabs(path):
     path = os.path.join(os.path.dirname(os.path.abspath(relative_to)), path)
-  return load_module(path).get_config()
+  module = load_module(path)
+  return module.get_config(arg) if arg else module.get_config()
 
 
 def load_module(path: str):

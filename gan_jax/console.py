@@ -84,6 +84,11 @@ def parse_flags_or_exit(argv: list[str], config_flag: str | None = 'config',
   except (flags.Error, AttributeError, KeyError, OSError, TypeError,
           ValueError) as e:
     message = ' '.join(str(e).split())
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    if 'Traceback' in str(e) and lines[-1].startswith('gan_jax.config.'
+                                                      'ConfigError'):
+      # The config file's own check: its message, without the traceback.
+      message = lines[-1].split(': ', 1)[1]
     if isinstance(e, OSError):
       reason = [line.strip() for line in str(e).splitlines() if line.strip()]
       message = f'cannot load the config file: {reason[-1]}'

@@ -21,7 +21,8 @@ from tests import helpers
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = sorted(os.path.basename(p) for p in
                  glob.glob(os.path.join(REPO, 'configs', '*.py')))
-OFFLINE_DATASETS = tuple(data.MIXTURES) + tuple(data.EMBEDDED)
+OFFLINE_DATASETS = (tuple(data.MIXTURES) + tuple(data.EMBEDDED)
+                    + tuple(data.SEQUENCES))
 
 
 def offline_config(name):
@@ -57,7 +58,8 @@ def one_step(config):
 def test_every_config_is_covered():
   assert {'dcgan_digits.py', 'conditional_digits.py', 'stacked_digits.py',
           'sngan_cnn_cifar10.py', 'sngan_resnet_cifar10.py', 'ring8.py',
-          'grid25.py'} <= set(CONFIGS)
+          'grid25.py', 'bigan_digits.py', 'aae_digits.py', 'ssgan_digits.py',
+          'seqgan_motifs.py'} <= set(CONFIGS)
 
 
 @pytest.mark.slow

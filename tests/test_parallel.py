@@ -67,6 +67,19 @@ def test_dcgan_digits_batch_norm_equal_across_modes():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize('config, overrides', [
+    # The joint critic's dropout masks are drawn per device: off here.
+    ('configs/bigan_digits.py', ('--model.critic_args.dropout=0.0',)),
+    # The labelled batch is the same on every device.
+    ('configs/ssgan_digits.py', ('--family_args.ssgan.baseline_steps=0',)),
+])
+def test_other_families_equal_across_modes(config, overrides):
+  results = _equivalence(config, 2, '--batch_size=16', '--data.image_size=8',
+                         *overrides)
+  _assert_modes_agree(results)
+
+
+@pytest.mark.slow
 def test_batch_size_not_divisible_by_devices_is_one_line_exit_2(tmp_path):
   result = subprocess.run(
       [sys.executable, 'experiments/train.py', '--config=configs/ring8.py',

@@ -186,6 +186,15 @@ def test_seqgan_needs_the_autoregressive_generator_and_sequences():
     config_lib.validate(config)
 
 
+def test_policy_gradient_variant_of_the_config_is_valid_and_others_rejected():
+  config = config_lib.load(os.path.join(REPO, 'configs',
+                                        'seqgan_motifs.py:policy_gradient'))
+  assert (config.family, config.model.generator) == ('seqgan', 'sequence_rnn')
+  config_lib.validate(config)
+  with pytest.raises(config_lib.ConfigError, match='unknown objective'):
+    config_lib.load(os.path.join(REPO, 'configs', 'seqgan_motifs.py:bogus'))
+
+
 def tiny_sequence_config(family):
   config = config_lib.load(os.path.join(REPO, 'configs', 'seqgan_motifs.py'))
   config.data.sequences.update(length=8, num_sequences=200, motif_length=3)
