@@ -108,7 +108,7 @@ def test_more_bad_inputs_each_one_line_exit_2_nothing_written(tmp_path):
       ('--config.data.name=mnist2',
        "error: unknown dataset 'mnist2'; allowed: grid25, ring8"),
       ('--config.model.generator=stylegan',
-       "error: unknown generator 'stylegan'; allowed: dcgan, mlp"),
+       "error: unknown generator 'stylegan'; allowed: autoencoder, dcgan, mlp"),
       ('--config.num_train_steps=0',
        'error: config.num_train_steps=0 must be a positive integer'),
       ('--config.best_metric=fid', "error: config.best_metric='fid' is not a "

@@ -68,5 +68,6 @@ def test_shape_mismatch_is_one_clear_error():
 
 def test_unknown_dataset_names_the_choices():
   with pytest.raises(ValueError, match="unknown dataset 'ring9'; allowed: "
-                     'grid25, ring8, digits, stacked_digits or the name'):
+                     'grid25, ring8, fasta, motifs, digits, stacked_digits '
+                     'or the name'):
     data.get('ring9')
