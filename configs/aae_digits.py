@@ -20,17 +20,11 @@ from gan_jax import config as config_lib
 
 
 def get_config():
-  config = config_lib.load('dcgan_digits.py', relative_to=__file__)
+  # The encoder and decoder of bigan_digits.py; a code of 8 and a code critic.
+  config = config_lib.load('bigan_digits.py', relative_to=__file__)
   config.family = 'aae'
+  config.best_metric = ''
   config.model.latent_dim = 8
-  config.model.generator = 'autoencoder'
-  config.model.generator_args = dict(
-      decoder='dcgan',
-      decoder_args=dict(width=32, normalization='batch',
-                        upsampling='transposed'),
-      encoder='dcgan',
-      encoder_args=dict(width=32, normalization='batch'),
-      stochastic=False)
   config.model.critic = 'mlp'
   config.model.critic_args = dict(width=256, depth=2, activation='leaky_relu')
   config.family_args.aae.reconstruction_weight = 1.0
