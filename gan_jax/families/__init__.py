@@ -20,6 +20,7 @@ tricks, losses, sharding, checkpoints and sweeps apply to every family.
 import inspect
 from typing import Any, Callable, Mapping
 
+from gan_jax import factories
 from gan_jax.families.aae import aae
 from gan_jax.families.base import GAN, EvalModels, Family, Pair
 from gan_jax.families.bigan import bigan
@@ -61,9 +62,7 @@ _FILLED_IN = ('context',)  # Factory parameters the library supplies.
 
 def default_args(name: str) -> dict[str, Any]:
   """The user-settable arguments of family ``name`` with their defaults."""
-  return {p.name: p.default
-          for p in inspect.signature(FAMILIES[name]).parameters.values()
-          if p.name not in _FILLED_IN}
+  return factories.default_args(FAMILIES[name], _FILLED_IN)
 
 
 def check_models(name: str, generator: str, critic: str, data_kind: str,
@@ -100,19 +99,12 @@ def from_config(name: str, family_args: Mapping[str, Mapping[str, Any]],
   if name not in FAMILIES:
     raise ValueError(f'unknown family {name!r}; allowed: '
                      f'{", ".join(sorted(FAMILIES))}')
-  args = dict(family_args.get(name, {}))
-  allowed = default_args(name)
-  for key in args:
-    if key not in allowed:
-      raise ValueError(f'unknown argument {key!r} for family {name!r}; '
-                       f'allowed: {", ".join(allowed)}')
   factory = FAMILIES[name]
-  if 'context' in inspect.signature(factory).parameters:
-    args['context'] = context
-  try:
-    return factory(**args)
-  except ValueError as e:
-    raise ValueError(f'family {name!r}: {e}') from e
+  filled_in = ({'context': context} if 'context' in
+               inspect.signature(factory).parameters else {})
+  return factories.build('family', name, factory,
+                         dict(family_args.get(name, {})), default_args(name),
+                         **filled_in)
 
 
 __all__ = ['Context', 'EvalModels', 'FAMILIES', 'Family', 'Pair',

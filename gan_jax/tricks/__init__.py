@@ -11,9 +11,9 @@ To add a trick: write its factory in a new file of this package (see
 below, and test it; the train step does not change.
 """
 
-import inspect
 from typing import Any, Callable, Mapping
 
+from gan_jax import factories
 from gan_jax.losses import GanLoss
 from gan_jax.tricks.base import (CriticView, Params, StepInfo, Trick, chain,
                                  changes_eval_params, make)
@@ -49,8 +49,7 @@ NEEDS_REAL_TARGET = frozenset({'one_sided_label_smoothing'})
 
 def default_args(name: str) -> dict[str, Any]:
   """The keyword arguments of trick ``name`` with their defaults."""
-  return {p.name: p.default
-          for p in inspect.signature(TRICKS[name]).parameters.values()}
+  return factories.default_args(TRICKS[name])
 
 
 def parse_names(names: str) -> list[str]:
@@ -79,16 +78,9 @@ def from_config(names: str, trick_args: Mapping[str, Mapping[str, Any]],
       raise ValueError(f'trick {name!r} changes the real target, which loss '
                        f'{loss_name!r} does not have; use it with minimax, '
                        'non_saturating or least_squares')
-    args = dict(trick_args.get(name, {}))
-    allowed = default_args(name)
-    for key in args:
-      if key not in allowed:
-        raise ValueError(f'unknown argument {key!r} for trick {name!r}; '
-                         f'allowed: {", ".join(allowed)}')
-    try:
-      tricks.append(TRICKS[name](**args))
-    except ValueError as e:
-      raise ValueError(f'trick {name!r}: {e}') from e
+    tricks.append(factories.build('trick', name, TRICKS[name],
+                                  dict(trick_args.get(name, {})),
+                                  default_args(name)))
   return chain(*tricks)
 
 
