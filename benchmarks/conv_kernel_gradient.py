@@ -25,22 +25,24 @@ from gan_jax.models import convolution
 _BATCH = flags.DEFINE_integer('batch', 64, 'Batch size.')
 _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed rounds per side.')
 
-# (name, input height = width, kernel, stride, in channels, out channels).
+# (name, input height = width, kernel, stride, in channels, out channels,
+# padding). The DCGAN generator's layers are the 2×2 convolutions of their
+# output phases (gan_jax.models.upsampling) on the input padded by one.
 LAYERS = (
-    ('dcgan critic 1', 32, 4, 2, 3, 32),
-    ('dcgan critic 2', 16, 4, 2, 32, 64),
-    ('dcgan critic 3', 8, 4, 2, 64, 128),
-    ('dcgan generator 4->8 subpixel', 4, 3, 1, 128, 256),
-    ('dcgan generator 8->16 subpixel', 8, 3, 1, 64, 128),
-    ('dcgan generator 16->32 subpixel', 16, 3, 1, 32, 12),
-    ('sngan generator 16', 16, 3, 1, 256, 256),
-    ('sngan generator 32', 32, 3, 1, 256, 256),
-    ('sngan generator 32 shortcut', 32, 1, 1, 256, 256),
-    ('sngan generator to rgb', 32, 3, 1, 256, 3),
-    ('sngan critic first', 32, 3, 1, 3, 128),
-    ('sngan critic 32', 32, 3, 1, 128, 128),
-    ('sngan critic 16', 16, 3, 1, 128, 128),
-    ('sngan critic 8', 8, 3, 1, 128, 128),
+    ('dcgan critic 1', 32, 4, 2, 3, 32, 'SAME'),
+    ('dcgan critic 2', 16, 4, 2, 32, 64, 'SAME'),
+    ('dcgan critic 3', 8, 4, 2, 64, 128, 'SAME'),
+    ('dcgan generator 4->8 phases', 6, 2, 1, 128, 256, 'VALID'),
+    ('dcgan generator 8->16 phases', 10, 2, 1, 64, 128, 'VALID'),
+    ('dcgan generator 16->32 phases', 18, 2, 1, 32, 12, 'VALID'),
+    ('sngan generator 16', 16, 3, 1, 256, 256, 'SAME'),
+    ('sngan generator 32', 32, 3, 1, 256, 256, 'SAME'),
+    ('sngan generator 32 shortcut', 32, 1, 1, 256, 256, 'SAME'),
+    ('sngan generator to rgb', 32, 3, 1, 256, 3, 'SAME'),
+    ('sngan critic first', 32, 3, 1, 3, 128, 'SAME'),
+    ('sngan critic 32', 32, 3, 1, 128, 128, 'SAME'),
+    ('sngan critic 16', 16, 3, 1, 128, 128, 'SAME'),
+    ('sngan critic 8', 8, 3, 1, 128, 128, 'SAME'),
 )
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
 
@@ -56,17 +58,19 @@ def main(argv):
   del argv
   rng = np.random.default_rng(0)
   print(f'{"layer":34} {"lax ms":>9} {"per-tap ms":>11} {"speed-up":>9}')
-  for name, size, kernel, stride, c_in, c_out in LAYERS:
+  for name, size, kernel, stride, c_in, c_out, padding in LAYERS:
     x = rng.standard_normal((_BATCH.value, size, size, c_in), np.float32)
     w = rng.standard_normal((kernel, kernel, c_in, c_out), np.float32)
-    out = -(-size // stride)
-    g = rng.standard_normal((_BATCH.value, out, out, c_out), np.float32)
+    out_shape = jax.eval_shape(
+        lambda x, w: lax.conv_general_dilated(
+            x, w, (stride, stride), padding, dimension_numbers=_NHWC), x, w)
+    g = rng.standard_normal(out_shape.shape, np.float32)
     sides = {}
     for side, conv in (('lax', lax.conv_general_dilated),
                        ('per-tap', convolution.conv_general_dilated)):
       sides[side] = jax.jit(
           lambda x, w, g, conv=conv: jax.vjp(
-              lambda w: conv(x, w, (stride, stride), 'SAME',
+              lambda w: conv(x, w, (stride, stride), padding,
                              dimension_numbers=_NHWC), w)[1](g)[0])
     times = {side: [] for side in sides}
     for _ in range(_REPEATS.value):

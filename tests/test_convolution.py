@@ -51,19 +51,34 @@ def test_function_and_gradients_equal_lax(kernel_size, strides, padding):
     _assert_close(got, want)
 
 
-def test_kernel_gradient_is_the_custom_rule_on_cpu():
-  """The fast path is taken (not a silent fall back to lax), except for
-  few input or output channels."""
-  x, w, _ = _inputs(8, (3, 3))
-  jaxpr = jax.make_jaxpr(jax.grad(_loss(convolution.conv_general_dilated,
-                                        (1, 1), 'SAME'), 1))(x, w)
-  assert 'custom_vjp_call' in str(jaxpr)
-  assert 'dot_general' in str(jaxpr)
-  for channels in ((32, 3), (3, 32)):  # RGB output and input layers.
-    x, w, _ = _inputs(8, (3, 3), channels=channels)
-    jaxpr = jax.make_jaxpr(jax.grad(_loss(convolution.conv_general_dilated,
-                                          (1, 1), 'SAME'), 1))(x, w)
-    assert 'custom_vjp_call' not in str(jaxpr)
+def _takes_custom_rule(channels, strides):
+  x, w, _ = _inputs(8, (4, 4), channels=channels)
+  jaxpr = str(jax.make_jaxpr(jax.grad(_loss(convolution.conv_general_dilated,
+                                            strides, 'SAME'), 1))(x, w))
+  return 'custom_vjp_call' in jaxpr and 'dot_general' in jaxpr
+
+
+def test_kernel_gradient_is_the_custom_rule_where_it_pays_on_cpu():
+  """The per-tap rule is taken (not a silent fall back to lax) unless the
+  operand the taps do not copy has few channels: input channels at stride 1
+  (the taps shift the output gradient), output channels when strided (the
+  taps copy input windows)."""
+  assert _takes_custom_rule((32, 32), (1, 1))
+  assert _takes_custom_rule((32, 3), (1, 1))  # RGB output layer.
+  assert not _takes_custom_rule((3, 32), (1, 1))
+  assert _takes_custom_rule((3, 32), (2, 2))  # Strided RGB input layer.
+  assert not _takes_custom_rule((32, 3), (2, 2))
+
+
+@pytest.mark.parametrize('channels,strides', [((32, 3), (1, 1)),
+                                              ((3, 32), (2, 2))])
+def test_few_channel_layers_taking_the_rule_equal_lax(channels, strides):
+  x, w, _ = _inputs(9, (4, 4), channels=channels)
+  ours = _loss(convolution.conv_general_dilated, strides, 'SAME')
+  theirs = _loss(lax.conv_general_dilated, strides, 'SAME')
+  for got, want in zip(jax.grad(ours, (0, 1))(x, w),
+                       jax.grad(theirs, (0, 1))(x, w)):
+    _assert_close(got, want)
 
 
 def test_gradient_penalty_second_order_equals_lax():

@@ -12,7 +12,7 @@ from gan_jax import models
 from gan_jax.models import upsampling
 
 
-@pytest.mark.parametrize('implementation', ['conv_transpose', 'subpixel'])
+@pytest.mark.parametrize('implementation', ['conv_transpose', 'phases'])
 def test_transposed_upsampling_is_flax_conv_transpose_either_way(
     implementation):
   """Both ways of computing the transposed mode give Flax's layer exactly."""
@@ -58,7 +58,7 @@ def test_shapes(mode, resolution):
 
 def test_auto_implementation_per_backend_and_bad_values_are_named():
   assert upsampling.resolve_implementation('auto') == (
-      'subpixel' if jax.default_backend() == 'cpu' else 'conv_transpose')
+      'phases' if jax.default_backend() == 'cpu' else 'conv_transpose')
   with pytest.raises(ValueError, match="unknown upsampling 'bilinear'"):
     upsampling.check_mode('bilinear')
   g = models.build_generator('dcgan', dict(upsampling='auto'), (8, 8, 1))

@@ -12,17 +12,19 @@ products,
   ∂L/∂W[i, j] = Σ_{b, y, x} X_pad[b, s·y + i, s·x + j, :]ᵀ ∂L/∂Y[b, y, x, :],
 
 one ``[c_in, c_out]`` dot per tap, which XLA runs as a GEMM near the
-machine's peak (1.0 s for that layer). Each tap copies a shifted operand,
-so the dots pay off only when each copied element takes part in enough
-multiply-adds: with few input or output channels (a critic's first or a
-generator's last, RGB layer) XLA's own gradient is as fast or faster, and
-is kept.
+machine's peak (1.0 s for that layer). Each tap copies a shifted operand
+(the output gradient at stride 1, the input's strided window otherwise), so
+the dots pay off only when each copied element meets enough multiply-adds,
+i.e. when the other operand has enough channels: at stride 1 with an RGB
+input (an SN-GAN critic's first layer) XLA's own gradient is 5× faster and
+is kept; a strided RGB layer or an RGB output at stride 1 gains 1.8-2×.
 
 :func:`conv_general_dilated` is a drop-in for ``lax.conv_general_dilated``
 and :data:`Conv` is ``flax.linen.Conv`` computed with it (same parameters
 and names): the same function and input gradient, with the kernel gradient
 computed per tap (``jax.custom_vjp``) on CPU for channels-last convolutions
-without dilation or feature groups between at least 32 channels;
+without dilation or feature groups where the operand each tap does not copy
+has at least 32 channels;
 everything else, and every other backend (whose convolution libraries
 compute the kernel gradient well), is ``lax.conv_general_dilated`` itself.
 Reverse-over-reverse differentiation (gradient penalties) goes through the
@@ -38,7 +40,8 @@ from jax import lax
 
 # The channels-last layout of Flax's Conv for 2 spatial dimensions.
 _CHANNELS_LAST = ('NHWC', 'HWIO', 'NHWC')
-# Fewer input or output channels than this: XLA's kernel gradient is
+# Fewer channels in the operand the taps do not copy (input channels at
+# stride 1, output channels otherwise) than this: XLA's kernel gradient is
 # faster (benchmarks/conv_kernel_gradient.py).
 _MIN_CHANNELS = 32
 
@@ -56,8 +59,10 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
       batch_group_count=batch_group_count, precision=precision,
       preferred_element_type=preferred_element_type)
   undilated = all(d == 1 for d in (lhs_dilation or ()) + (rhs_dilation or ()))
+  uncopied_channels = (rhs.shape[-2] if all(s == 1 for s in window_strides)
+                       else rhs.shape[-1])
   if (jax.default_backend() != 'cpu' or lhs.ndim != 4 or not undilated
-      or min(rhs.shape[-2:]) < _MIN_CHANNELS
+      or uncopied_channels < _MIN_CHANNELS
       or feature_group_count != 1 or batch_group_count != 1
       or preferred_element_type is not None
       or lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)

@@ -4,12 +4,19 @@
   al. 2016; SNGAN's CNN), with the parameters of one (a ``[4, 4, in, out]``
   kernel and a bias). How it is computed is chosen per backend
   (``implementation``), never changing the function or its parameters: as a
-  transposed convolution (``conv_transpose``), or as a 3×3 convolution with
-  the kernel remapped by :func:`subpixel_kernel_from_transposed` followed by
-  depth-to-space (``subpixel``). XLA's CPU backend differentiates the
-  transposed form's weight gradient about 5× slower than the ordinary
-  convolution of the sub-pixel form, so ``auto`` uses the sub-pixel form on
-  CPU and the transposed form elsewhere.
+  transposed convolution (``conv_transpose``), or as its four output phases
+  (``phases``): each output pixel of parity (a, b) is a 2×2 window of the
+  input times four taps of the kernel, so one 2×2 convolution of the input
+  padded by one pixel, to four times the channels
+  (:func:`phase_kernel_from_transposed`), followed by picking each phase's
+  window and depth-to-space, is the transposed convolution with the same
+  multiply-adds per output pixel (plus one border row and column). XLA's CPU
+  backend differentiates the transposed form about 5× slower than an
+  ordinary convolution, so ``auto`` uses the phases on CPU and the
+  transposed form elsewhere. (An earlier version ran a 3×3 convolution
+  whose kernel held the four phases with zeros in the unused taps: 9
+  multiply-adds per output where 4 do; the DCGAN step on CPU is about 20%
+  faster with the 2×2 form, ``benchmarks/run.py``.)
 * ``subpixel``: a free 3×3 convolution to four times the channels followed
   by depth-to-space (Shi et al. 2016): a larger function family than the
   transposed convolution (each output phase sees 3×3 inputs, not 2×2).
@@ -25,13 +32,15 @@ import numpy as np
 from gan_jax.models import convolution
 
 MODES = ('transposed', 'subpixel', 'nearest')
-IMPLEMENTATIONS = ('auto', 'conv_transpose', 'subpixel')
+IMPLEMENTATIONS = ('auto', 'conv_transpose', 'phases')
 
-# For output phase a ∈ {0, 1} (row or column parity) and input offset
-# d ∈ {-1, 0, +1}, the tap of the 4-tap transposed kernel that connects them
-# (-1: none). Derived from lax.conv_transpose with 'SAME' padding, stride 2,
-# kernel 4: y[2m] = w0·x[m-1] + w2·x[m], y[2m+1] = w1·x[m] + w3·x[m+1].
-_TAPS = np.array([[0, 2, -1], [-1, 1, 3]])
+# For output phase a ∈ {0, 1} (row or column parity) and position p ∈ {0, 1}
+# in a 2×2 window of the input padded by one pixel, the tap of the 4-tap
+# transposed kernel that connects them. From lax.conv_transpose with 'SAME'
+# padding, stride 2, kernel 4: y[2m] = w0·x[m-1] + w2·x[m] (the window
+# starting at padded row m), y[2m+1] = w1·x[m] + w3·x[m+1] (starting at
+# padded row m + 1, i.e. offset by the phase).
+_PHASE_TAPS = np.array([[0, 2], [1, 3]])
 
 
 def check_mode(mode: str) -> str:
@@ -47,7 +56,7 @@ def resolve_implementation(implementation: str) -> str:
     raise ValueError(f'unknown implementation {implementation!r}; allowed: '
                      f'{", ".join(IMPLEMENTATIONS)}')
   if implementation == 'auto':
-    return 'subpixel' if jax.default_backend() == 'cpu' else 'conv_transpose'
+    return 'phases' if jax.default_backend() == 'cpu' else 'conv_transpose'
   return implementation
 
 
@@ -59,19 +68,13 @@ def depth_to_space(x: jax.Array) -> jax.Array:
   return x.reshape(batch, 2 * height, 2 * width, c)
 
 
-def subpixel_kernel_from_transposed(kernel: jax.Array) -> jax.Array:
-  """Maps a ``[4, 4, in, out]`` transposed kernel to the ``[3, 3, in, 4·out]``
-  sub-pixel kernel computing the same function."""
+def phase_kernel_from_transposed(kernel: jax.Array) -> jax.Array:
+  """Maps a ``[4, 4, in, out]`` transposed kernel to the ``[2, 2, in, 4·out]``
+  kernel of its four output phases, phase (a, b) in channels
+  (2a + b)·out ... (2a + b + 1)·out."""
   kernel = jnp.asarray(kernel)
-  padded = jnp.concatenate([kernel, jnp.zeros_like(kernel[:1])], axis=0)
-  padded = jnp.concatenate([padded, jnp.zeros_like(padded[:, :1])], axis=1)
-  phases = []
-  for a in range(2):
-    for b in range(2):
-      rows = _TAPS[a][:, None]  # -1 indexes the zero row added above.
-      cols = _TAPS[b][None, :]
-      phases.append(padded[rows, cols])  # [3, 3, in, out]
-  return jnp.concatenate(phases, axis=-1)
+  return jnp.concatenate([kernel[_PHASE_TAPS[a]][:, _PHASE_TAPS[b]]
+                          for a in range(2) for b in range(2)], axis=-1)
 
 
 def nearest_double(x: jax.Array) -> jax.Array:
@@ -81,18 +84,26 @@ def nearest_double(x: jax.Array) -> jax.Array:
                           'nearest')
 
 
-def _conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
-  return convolution.conv_general_dilated(
-      x, kernel.astype(x.dtype), (1, 1), 'SAME',
-      dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+def _phases(x: jax.Array, kernel: jax.Array) -> jax.Array:
+  """The transposed convolution as one 2×2 convolution and depth-to-space."""
+  _, height, width, _ = x.shape
+  padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+  y = convolution.conv_general_dilated(
+      padded, phase_kernel_from_transposed(kernel).astype(x.dtype), (1, 1),
+      'VALID', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+  y = y.reshape(*y.shape[:3], 4, kernel.shape[-1])  # [b, h+1, w+1, 4, out]
+  # Phase (a, b)'s windows start at padded pixel (m + a, n + b).
+  return depth_to_space(jnp.concatenate(
+      [y[:, a:a + height, b:b + width, 2 * a + b]
+       for a in range(2) for b in range(2)], axis=-1))
 
 
 def transposed_conv(x: jax.Array, kernel: jax.Array,
                     implementation: str = 'auto') -> jax.Array:
   """The 4×4 stride-2 'SAME' transposed convolution of ``x`` (NHWC) with
   ``kernel`` (``[4, 4, in, out]``), computed the ``implementation`` way."""
-  if resolve_implementation(implementation) == 'subpixel':
-    return depth_to_space(_conv(x, subpixel_kernel_from_transposed(kernel)))
+  if resolve_implementation(implementation) == 'phases':
+    return _phases(x, kernel)
   return jax.lax.conv_transpose(x, kernel.astype(x.dtype), (2, 2), 'SAME',
                                 dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
 
