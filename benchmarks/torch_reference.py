@@ -40,8 +40,8 @@ Not identical, by design or as a cost too small to matter:
   batch-norm running statistics (unused in training); gan_jax discards
   them. Running variances are unbiased in torch, biased in Flax.
 * the DCGAN's transposed convolutions are ``nn.ConvTranspose2d``; gan_jax on
-  CPU computes the same function as a sub-pixel convolution
-  (``gan_jax.models.upsampling``).
+  CPU computes the same function as one 2×2 convolution of its four output
+  phases (``gan_jax.models.upsampling``).
 * gan_jax fuses ``steps_per_call`` steps into one compiled call; the twin
   dispatches every operation from Python.
 """
