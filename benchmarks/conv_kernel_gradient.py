@@ -25,16 +25,17 @@ from gan_jax.models import convolution
 _BATCH = flags.DEFINE_integer('batch', 64, 'Batch size.')
 _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed rounds per side.')
 
+_BY_ONE = ((1, 1), (1, 1))
 # (name, input height = width, kernel, stride, in channels, out channels,
 # padding). The DCGAN generator's layers are the 2×2 convolutions of their
-# output phases (gan_jax.models.upsampling) on the input padded by one.
+# output phases (gan_jax.models.upsampling), padded by one pixel.
 LAYERS = (
     ('dcgan critic 1', 32, 4, 2, 3, 32, 'SAME'),
     ('dcgan critic 2', 16, 4, 2, 32, 64, 'SAME'),
     ('dcgan critic 3', 8, 4, 2, 64, 128, 'SAME'),
-    ('dcgan generator 4->8 phases', 6, 2, 1, 128, 256, 'VALID'),
-    ('dcgan generator 8->16 phases', 10, 2, 1, 64, 128, 'VALID'),
-    ('dcgan generator 16->32 phases', 18, 2, 1, 32, 12, 'VALID'),
+    ('dcgan generator 4->8 phases', 4, 2, 1, 128, 256, _BY_ONE),
+    ('dcgan generator 8->16 phases', 8, 2, 1, 64, 128, _BY_ONE),
+    ('dcgan generator 16->32 phases', 16, 2, 1, 32, 12, _BY_ONE),
     ('sngan generator 16', 16, 3, 1, 256, 256, 'SAME'),
     ('sngan generator 32', 32, 3, 1, 256, 256, 'SAME'),
     ('sngan generator 32 shortcut', 32, 1, 1, 256, 256, 'SAME'),
