@@ -33,6 +33,7 @@ from gan_jax.models import convolution
 
 MODES = ('transposed', 'subpixel', 'nearest')
 IMPLEMENTATIONS = ('auto', 'conv_transpose', 'phases')
+_NHWC = ('NHWC', 'HWIO', 'NHWC')
 
 # For output phase a ∈ {0, 1} (row or column parity) and position p ∈ {0, 1}
 # in a 2×2 window of the input padded by one pixel, the tap of the 4-tap
@@ -91,7 +92,7 @@ def _phases(x: jax.Array, kernel: jax.Array) -> jax.Array:
   # step on CPU.
   y = convolution.conv_general_dilated(
       x, phase_kernel_from_transposed(kernel).astype(x.dtype), (1, 1),
-      ((1, 1), (1, 1)), dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+      ((1, 1), (1, 1)), dimension_numbers=_NHWC)
   y = y.reshape(*y.shape[:3], 4, kernel.shape[-1])  # [b, h+1, w+1, 4, out]
   # Phase (a, b)'s windows start at padded pixel (m + a, n + b).
   return depth_to_space(jnp.concatenate(
@@ -106,7 +107,7 @@ def transposed_conv(x: jax.Array, kernel: jax.Array,
   if resolve_implementation(implementation) == 'phases':
     return _phases(x, kernel)
   return jax.lax.conv_transpose(x, kernel.astype(x.dtype), (2, 2), 'SAME',
-                                dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+                                dimension_numbers=_NHWC)
 
 
 class Upsample(nn.Module):
