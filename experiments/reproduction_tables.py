@@ -5,7 +5,9 @@ r"""The tables of docs/reproductions.md: sweep results beside published ones.
       --stacked=/tmp/sweeps/stacked_digits_tricks
 
 Reads each sweep's ``results.csv`` (written by experiments/ablate.py, which
-lists every planned run, pending ones included) and prints two markdown
+lists every planned run, pending ones included; several per sweep, comma
+separated, are merged: a sweep run in parts on several machines, or the
+copies kept in docs/reproduction_data/) and prints two markdown
 tables: the 2-D mixtures (ring of 8, grid of 25) and stacked digits. Each
 cell is the mean over the finished seeds ± the half-width of its 95 %
 interval (Student's t), as in ``results.md``; a variant with no finished
@@ -22,12 +24,13 @@ from absl import flags
 from gan_jax import sweep_results
 from gan_jax import sweeps
 
-_RING = flags.DEFINE_string('ring', None, 'Workdir of configs/sweeps/'
-                            'ring_tricks.py.')
-_GRID = flags.DEFINE_string('grid', None, 'Workdir of configs/sweeps/'
-                            'grid_tricks.py.')
-_STACKED = flags.DEFINE_string('stacked', None, 'Workdir of configs/sweeps/'
-                               'stacked_digits_tricks.py.')
+_RESULTS_HELP = ('Results of configs/sweeps/{}.py: sweep workdirs and/or '
+                 'results.csv files (e.g. docs/reproduction_data/*.csv), '
+                 'merged.')
+_RING = flags.DEFINE_list('ring', None, _RESULTS_HELP.format('ring_tricks'))
+_GRID = flags.DEFINE_list('grid', None, _RESULTS_HELP.format('grid_tricks'))
+_STACKED = flags.DEFINE_list('stacked', None,
+                             _RESULTS_HELP.format('stacked_digits_tricks'))
 
 # (model and source, ring modes, ring HQ %, grid modes, grid HQ %); None
 # where the paper reports no figure. High quality = within 3 std of a mean.
@@ -53,17 +56,22 @@ _NOT_REPORTED = '–'
 _MIXTURE_METRICS = sweeps.MIXTURE_METRICS
 
 
-def summaries(workdir: str | None, metrics: tuple[str, ...],
+def summaries(sources: list[str] | None, metrics: tuple[str, ...],
               percent: tuple[str, ...] = ()) -> dict[str, dict]:
-  """``{variant: summary}`` of a sweep's results.csv (empty if ``workdir``
-  is None); the ``percent`` metrics, fractions in the CSV, scaled to %."""
-  if workdir is None:
-    return {}
-  path = os.path.join(workdir, 'results.csv')
-  if not os.path.exists(path):
-    raise FileNotFoundError(f'{path} does not exist; run experiments/'
-                            f'ablate.py with --workdir={workdir} first')
-  rows = sweep_results.read_csv(path)
+  """``{variant: summary}`` of the merged rows of ``sources`` (sweep
+  workdirs or results.csv files; empty if None); the ``percent`` metrics,
+  fractions in the CSV, scaled to %."""
+  row_lists = []
+  for source in sources or ():
+    if source.endswith('.csv'):
+      path, hint = source, ''
+    else:
+      path = os.path.join(source, 'results.csv')
+      hint = f'; run experiments/ablate.py with --workdir={source} first'
+    if not os.path.exists(path):
+      raise FileNotFoundError(f'{path} does not exist{hint}')
+    row_lists.append(sweep_results.read_csv(path))
+  rows = sweep_results.merge(row_lists)
   for row in rows:
     for metric in percent:
       if metric in row:
@@ -143,7 +151,7 @@ def main(argv):
     ring = summaries(_RING.value, _MIXTURE_METRICS, percent=('high_quality',))
     grid = summaries(_GRID.value, _MIXTURE_METRICS, percent=('high_quality',))
     stacked = summaries(_STACKED.value, ('modes', 'reverse_kl'))
-  except FileNotFoundError as e:
+  except (FileNotFoundError, ValueError) as e:
     print(f'error: {e}', file=sys.stderr)
     sys.exit(2)
   if ring or grid:

@@ -105,6 +105,27 @@ def read_csv(path: str) -> list[dict]:
   return rows
 
 
+def merge(row_lists: list[list[dict]]) -> list[dict]:
+  """The rows of several results.csv of one sweep as one list.
+
+  A sweep spread over machines or sessions leaves several files, each
+  listing every planned run and finishing some. Per variant and seed, a run
+  that ran (finished or diverged) replaces one that is pending; a run that
+  ran in two files is an error (a seed measured twice would count twice).
+  Order: first appearance.
+  """
+  merged: dict[tuple[str, int], dict] = {}
+  for rows in row_lists:
+    for row in rows:
+      key = (row['name'], row['seed'])
+      if key not in merged or merged[key]['status'] == 'pending':
+        merged[key] = row
+      elif row['status'] != 'pending':
+        raise ValueError(f'variant {key[0]} seed {key[1]} ran in two of the '
+                         'results given; keep one of them')
+  return list(merged.values())
+
+
 def summarise(rows: list[dict], metrics: list[str]) -> list[dict]:
   """Per variant (in row order): seeds finished / diverged / planned, and
   ``(mean, half-width, seeds with a finite value)`` of each metric over

@@ -50,3 +50,37 @@ def test_missing_results_is_one_line_error(tmp_path):
       f'ablate.py with --workdir={tmp_path} first')
   assert _tables().stderr.strip() == (
       'error: give --ring, --grid and/or --stacked')
+
+
+def _row(seed, status, modes=None):
+  row = {'name': 'baseline', 'seed': seed, 'status': status,
+         'wall_time_s': None if status == 'pending' else 60.0}
+  if modes is not None:
+    row.update(modes=modes, high_quality=0.5, reverse_kl=0.1)
+  return row
+
+
+def test_results_of_several_machines_are_merged(tmp_path):
+  # Each machine's results.csv lists both seeds and finished one of them.
+  sweep_results.write_csv(str(tmp_path / 'a.csv'),
+                          [_row(0, 'finished', 6.0), _row(1, 'pending')])
+  (tmp_path / 'b').mkdir()
+  sweep_results.write_csv(str(tmp_path / 'b' / 'results.csv'),
+                          [_row(0, 'pending'), _row(1, 'finished', 8.0)])
+  result = _tables(f'--ring={tmp_path / "a.csv"},{tmp_path / "b"}')
+  assert result.returncode == 0, result.stderr
+  assert ('| gan_jax `baseline` | 7 ± 13 | 50.0 ± 0.0 | 0.100 ± 0.000 | '
+          'not run | not run | not run | 2/2; 0 | 1.0; – |') in result.stdout
+
+
+def test_a_seed_measured_twice_is_one_line_error(tmp_path):
+  for name in ('a.csv', 'b.csv'):
+    sweep_results.write_csv(str(tmp_path / name), [_row(0, 'finished', 6.0)])
+  result = _tables(f'--ring={tmp_path / "a.csv"},{tmp_path / "b.csv"}')
+  assert result.returncode == 2
+  assert result.stderr.strip() == ('error: variant baseline seed 0 ran in '
+                                   'two of the results given; keep one of '
+                                   'them')
+  missing = tmp_path / 'c.csv'
+  assert _tables(f'--grid={missing}').stderr.strip() == (
+      f'error: {missing} does not exist')
