@@ -4,7 +4,8 @@ r"""gan_jax against a PyTorch reference of the same experiment, in one run.
   python benchmarks/run.py --quick --cases=mlp2d_step,frechet_distance \
       --out=/tmp/bench_quick.json
 
-Cases (``--cases``, all by default):
+Cases (``--cases``; by default all, ``sngan_resnet32_b256_step`` only on
+accelerators):
 
 * ``mlp2d_step``: configs/ring8.py (MLPs of 2×128 ReLU, latent 256, batch
   512, non-saturating loss, Adam b1 0.5, lr G 1e-3 / D 1e-4); a unit is one
@@ -15,6 +16,8 @@ Cases (``--cases``, all by default):
 * ``sngan_resnet32_step``: configs/sngan_resnet_cifar10.py at 32×32×3
   (SN-GAN ResNet, spectral norm, hinge loss, batch 64, n_critic 5); a unit is
   one generator step with its five critic updates.
+* ``sngan_resnet32_b256_step``: the same at batch 256 (minutes per step on
+  a CPU).
 * ``frechet_distance``: statistics (mean, covariance) of two sets of 50,000
   × 2,048 features and the Fréchet distance between them;
   :func:`gan_jax.metrics.frechet_distance` against pytorch-fid's formula
@@ -49,9 +52,19 @@ device's peak bytes in use (``*_device_peak_mb``). The case's shared data
 (features, the real batch, gan_jax's initial state) is made before that
 baseline.
 
+Utilisation (training cases): ``model_flops_per_unit`` is the model FLOPs
+of one train step counted from its jaxpr (:mod:`flop_count`: the products
+and convolutions of forward and backward, the same count for both sides and
+every backend). Each side's ``*_model_flops_per_sec`` is that times its
+rate, ``*_fraction_of_matmul`` divides it by the rate of a large float32
+matrix product measured in this run on JAX's default device (``peaks``:
+what the device reaches in practice), and on GPUs in
+``flop_count.DATASHEET_FLOPS_PER_SEC`` ``*_mfu`` divides it by the data
+sheet's dense TF32 peak: model FLOPs utilisation.
+
 Prints a table and, with ``--out``, writes ``{"cases": [...], "machine":
-..., "versions": ..., "quick": ...}``. A full run takes about half an hour
-on 2 CPU cores (sngan_resnet32_step's steps take over a minute each there);
+..., "peaks": ..., "versions": ..., "quick": ...}``. A full run takes about
+half an hour on 2 CPU cores (sngan_resnet32_step's steps take over a minute each there);
 ``--quick`` (image batch 8, 10,000 × 512 features, 3 rounds of 0.3 s)
 takes several minutes and is for checking the harness, not for numbers.
 Time on an otherwise idle machine: PyTorch's OpenMP threads wait for each
@@ -85,12 +98,13 @@ from gan_jax import data
 from gan_jax import metrics
 from gan_jax import parallel
 from gan_jax import train
+import flop_count
 import timing
 import torch_reference
 
 _CASES = flags.DEFINE_list(
-    'cases', ['mlp2d_step', 'dcgan32_step', 'sngan_resnet32_step',
-              'frechet_distance', 'sweep_seeds'], 'Cases to run.')
+    'cases', None, 'Cases to run (default: all but sngan_resnet32_b256_step, '
+    'which is added on accelerators).')
 _OUT = flags.DEFINE_string('out', None, 'JSON file to write the results to.')
 _QUICK = flags.DEFINE_bool(
     'quick', False, 'Small sizes and short rounds: checks the harness, not '
@@ -115,6 +129,7 @@ _MEMORY_OF = flags.DEFINE_string(
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _QUICK_IMAGE_BATCH = 8
+_ACCELERATOR_CASES = ('sngan_resnet32_b256_step',)
 _FEATURES = (50_000, 2_048)
 _QUICK_FEATURES = (10_000, 512)
 _SWEEP_SEEDS = 8
@@ -129,11 +144,12 @@ class _Experiment:
   real: np.ndarray | None  # [n_critic, batch, H, W, C]; None: on device.
 
 
-def _experiment(config_file: str, quick: bool,
+def _experiment(config_file: str, quick: bool, batch_size: int | None = None,
                 **data_overrides) -> _Experiment:
   config = config_lib.load(os.path.join(_REPO, 'configs', config_file))
   config.data.update(data_overrides)
   images = config.data.name not in data.MIXTURES
+  config.batch_size = batch_size or config.batch_size
   if quick and images:
     config.batch_size = _QUICK_IMAGE_BATCH
   gan = train.build(config)
@@ -190,7 +206,19 @@ def _details(experiment: _Experiment) -> dict[str, Any]:
           'generator_parameters': torch_reference.count_parameters(
               experiment.initial.generator.params),
           'critic_parameters': torch_reference.count_parameters(
-              experiment.initial.critic.params)}
+              experiment.initial.critic.params),
+          'model_flops_per_unit': _model_flops_per_step(experiment)}
+
+
+def _model_flops_per_step(experiment: _Experiment) -> float:
+  """Model FLOPs of one train step (:mod:`flop_count`): one generator update
+  and its ``n_critic`` critic updates; a unit of every training case."""
+  step = train.make_fused_steps(experiment.gan, 1)
+  if experiment.real is None:
+    return flop_count.count(step, experiment.initial)
+  images = experiment.real[None]
+  return flop_count.count(step, experiment.initial, data.Batch(
+      images, np.zeros(images.shape[:3], np.int32)))
 
 
 @functools.cache
@@ -237,6 +265,11 @@ CASES = {
         'generator steps/s', lambda quick: _experiment(
             'sngan_resnet_cifar10.py', quick, name='digits', image_size=32,
             channels=3),
+        _TRAINING_SIDES, _details),
+    'sngan_resnet32_b256_step': _Case(
+        'generator steps/s', lambda quick: _experiment(
+            'sngan_resnet_cifar10.py', quick, 256, name='digits',
+            image_size=32, channels=3),
         _TRAINING_SIDES, _details),
     'frechet_distance': _Case(
         'distances/s', _features,
@@ -313,10 +346,44 @@ def _run_case(name: str, quick: bool, repeats: int,
     if isinstance(getattr(t, 'last', None), float):
       result[f'{side}_value'] = t.last
   baseline = list(case.sides)[1]
+  if 'model_flops_per_unit' in result:
+    result.update(_utilisation(result, case.sides, quick))
   result.setdefault('torch_per_sec', None)
   result['ratio_to'] = baseline
   result['ratio'] = result['jax_per_sec'] / result[f'{baseline}_per_sec']
   return result
+
+
+@functools.cache
+def _peaks(quick: bool) -> dict[str, float | None]:
+  """The default JAX device's measured float32 matmul rate and data-sheet
+  peak (None where unknown: CPUs). Measured once per run, on the device the
+  cases run on; a large product (2048 on CPUs, 8192 on accelerators)."""
+  accelerator = jax.default_backend() != 'cpu'
+  size = 512 if quick else (8192 if accelerator else 2048)
+  return {'matmul_flops_per_sec':
+              flop_count.measured_matmul_flops_per_sec(size),
+          'matmul_size': size,
+          'datasheet_flops_per_sec': flop_count.datasheet_flops_per_sec(
+              jax.devices()[0].device_kind)}
+
+
+def _utilisation(result: dict[str, Any], sides, quick: bool
+                 ) -> dict[str, float]:
+  """Each side's model FLOP/s, and as a fraction of the measured matmul rate
+  and (where known) of the data-sheet peak: model FLOPs utilisation. The
+  PyTorch side is compared with JAX's peaks: on a GPU both run on the same
+  device; on a CPU both on the same cores."""
+  peaks = _peaks(quick)
+  found = {}
+  for side in sides:
+    flops = result['model_flops_per_unit'] * result[f'{side}_per_sec']
+    found[f'{side}_model_flops_per_sec'] = flops
+    found[f'{side}_fraction_of_matmul'] = (
+        flops / peaks['matmul_flops_per_sec'])
+    if peaks['datasheet_flops_per_sec']:
+      found[f'{side}_mfu'] = flops / peaks['datasheet_flops_per_sec']
+  return found
 
 
 def _machine() -> dict[str, Any]:
@@ -347,7 +414,8 @@ def _format(value, spec: str) -> str:
 def _print_table(results: list[dict[str, Any]]) -> None:
   """One line per case; 'base' is the side the ratio divides by."""
   rows = [('case', 'unit', 'gan_jax', 'base', 'base/s', 'ratio',
-           'jax compile s', 'base startup s', 'jax MiB', 'base MiB')]
+           'jax compile s', 'base startup s', 'jax MiB', 'base MiB',
+           'GFLOP/unit', 'jax %matmul', 'base %matmul')]
   for r in results:
     base = r['ratio_to']
     startup = r.get(f'{base}_compile_s', r.get(f'{base}_first_call_s'))
@@ -357,7 +425,10 @@ def _print_table(results: list[dict[str, Any]]) -> None:
         _format(r['jax_compile_s'] if 'jax_compile_s' in r
                 else r['jax_first_call_s'], '.2f'),
         _format(startup, '.2f'), _format(r.get('jax_peak_rss_mb'), '.0f'),
-        _format(r.get(f'{base}_peak_rss_mb'), '.0f')))
+        _format(r.get(f'{base}_peak_rss_mb'), '.0f'),
+        _format(r.get('model_flops_per_unit', 0) / 1e9 or None, '.3g'),
+        *(_format(r.get(f'{side}_fraction_of_matmul', 0) * 100 or None,
+                  '.0f') for side in ('jax', base))))
   widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
   for row in rows:
     print('  '.join(cell.ljust(w) if i < 2 else cell.rjust(w)
@@ -373,7 +444,10 @@ def main(argv):
     case_name, side = _MEMORY_OF.value.split(':')
     _measure_memory_alone(case_name, side, quick)
     return
-  for name in _CASES.value:
+  names = _CASES.value or [
+      name for name in CASES if name not in _ACCELERATOR_CASES
+      or jax.default_backend() != 'cpu']
+  for name in names:
     if name not in CASES:
       print(f'error: unknown case {name!r}; allowed: {", ".join(CASES)}',
             file=sys.stderr)
@@ -381,7 +455,7 @@ def main(argv):
   repeats = _REPEATS.value or (3 if quick else 5)
   round_seconds = _ROUND_SECONDS.value or (0.3 if quick else 2.0)
   results = []
-  for name in _CASES.value:
+  for name in names:
     results.append(_run_case(name, quick, repeats, round_seconds))
     print(json.dumps({k: v for k, v in results[-1].items()
                       if not k.endswith('_rates')}), flush=True)
@@ -389,6 +463,7 @@ def main(argv):
   if _OUT.value:
     with open(_OUT.value, 'w') as f:
       json.dump({'cases': results, 'machine': _machine(),
+                 'peaks': _peaks(quick),
                  'versions': _versions(), 'quick': quick,
                  'repeats': repeats, 'round_seconds': round_seconds},
                 f, indent=2)

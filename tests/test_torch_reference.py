@@ -144,7 +144,8 @@ def test_run_rejects_an_unknown_case():
   assert done.returncode == 2
   assert done.stderr.strip().splitlines()[-1] == (
       "error: unknown case 'nope'; allowed: mlp2d_step, dcgan32_step, "
-      'sngan_resnet32_step, frechet_distance, sweep_seeds')
+      'sngan_resnet32_step, sngan_resnet32_b256_step, frechet_distance, '
+      'sweep_seeds')
 
 
 @pytest.mark.slow
@@ -166,6 +167,16 @@ def test_run_quick_writes_the_results(tmp_path):
                                           / case['torch_per_sec'])
     assert len(case['jax_rates']) == len(case['torch_rates']) == 2
   assert mlp['jax_compile_s'] > 0 and mlp['torch_first_call_s'] > 0
+  # Model FLOPs: the ring8 MLPs' products (flop_count's rules are tested in
+  # test_flop_count.py); utilisation is FLOP/s over the measured matmul rate.
+  assert 'model_flops_per_unit' not in frechet
+  assert results['peaks']['matmul_flops_per_sec'] > 0
+  for side in ('jax', 'torch'):
+    assert mlp[f'{side}_model_flops_per_sec'] == pytest.approx(
+        mlp['model_flops_per_unit'] * mlp[f'{side}_per_sec'])
+    assert mlp[f'{side}_fraction_of_matmul'] == pytest.approx(
+        mlp[f'{side}_model_flops_per_sec']
+        / results['peaks']['matmul_flops_per_sec'])
   assert mlp['generator_parameters'] == 49_666
   assert frechet['jax_value'] == pytest.approx(frechet['torch_value'],
                                                rel=1e-6)
