@@ -51,6 +51,7 @@ def count(fn, *args, **kwargs) -> float:
 
 
 def jaxpr_flops(jaxpr: jex.core.Jaxpr) -> float:
+  """The model FLOPs of ``jaxpr``'s equations, nested jaxprs included."""
   total = 0.0
   for eqn in jaxpr.eqns:
     name = eqn.primitive.name
@@ -94,9 +95,7 @@ def _conv_flops(eqn) -> float:
   params = eqn.params
   lhs, rhs = (v.aval.shape for v in eqn.invars)
   out = eqn.outvars[0].aval.shape
-  numbers = params['dimension_numbers']
-  lhs_spec, rhs_spec, out_spec = numbers.lhs_spec, numbers.rhs_spec, \
-      numbers.out_spec
+  lhs_spec, rhs_spec, out_spec = params['dimension_numbers']
   spatial = len(lhs_spec) - 2
   ones = (1,) * spatial
   taps = 1
