@@ -172,8 +172,9 @@ def _jax_steps(experiment: _Experiment, seeds: int = 1,
     images = np.repeat(experiment.real[None], steps, axis=0)
     batches = (data.Batch(images, np.zeros(images.shape[:3], np.int32)),)
   mode = mode or parallel.resolve_mode(experiment.config.parallel)
-  return timing.FusedSteps(experiment.gan, steps, batches,
-                           parallel.DataParallel(mode), seeds)
+  return timing.FusedSteps(
+      experiment.gan, steps, batches,
+      parallel.DataParallel(mode, experiment.config.cpu_scheduler), seeds)
 
 
 def _torch_device() -> torch.device:

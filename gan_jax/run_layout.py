@@ -41,8 +41,9 @@ class RunLayout:
   def __init__(self, data_parallel: parallel.DataParallel, num_runs: int):
     self.stacked = num_runs > 1
     self.num_runs = num_runs
-    self.data_parallel = (parallel.DataParallel('none') if self.stacked
-                          else data_parallel)
+    self.data_parallel = (
+        parallel.DataParallel('none', data_parallel.cpu_scheduler)
+        if self.stacked else data_parallel)
 
   @property
   def batch_axis(self) -> str | None:

@@ -801,7 +801,8 @@ def _train_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
   config = configs[0]
   gan = build(config)
   layout = run_layout.RunLayout(
-      parallel.DataParallel(parallel.resolve_mode(config.parallel)),
+      parallel.DataParallel(parallel.resolve_mode(config.parallel),
+                            config.cpu_scheduler),
       len(configs))
   writes = parallel.is_writer()
   evaluator = evaluation.Evaluator(config, gan.dataset, layout.data_parallel)

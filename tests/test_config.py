@@ -18,6 +18,8 @@ from gan_jax import config as config_lib
     ('optim.b1', 1.0, r'config.optim.b1=1.0 must be in \[0, 1\)'),
     ('parallel', 'pjit',
      "config.parallel='pjit'; allowed: auto, none, shard_map, pmap"),
+    ('cpu_scheduler', 'lifo',
+     "config.cpu_scheduler='lifo'; allowed: concurrency, memory"),
 ])
 def test_bad_values(key, value, message):
   config = config_lib.base()
