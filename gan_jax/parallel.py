@@ -134,9 +134,9 @@ def initialize_distributed(coordinator_address: str | None = None,
 # on the cores, which keeps more intermediate buffers live at once.
 # ``memory`` is XLA's memory-optimised order: an SN-GAN ResNet step
 # (configs/sngan_resnet_cifar10.py, batch 64) needs 762 MB of temporary
-# buffers instead of 1,642 MB at the same speed (0.0417 against 0.0422
-# generator steps/s, interleaved), while small models lose speed (ring8 MLP
-# -11 %, DCGAN 32×32 -5 %).
+# buffers instead of 1,642 MB, 1-3 % slower (0.0404 against 0.0416
+# generator steps/s, interleaved), and small models lose more (ring8 MLP
+# -11 %, DCGAN 32×32 -5 %): for runs that would not fit in memory.
 CPU_SCHEDULERS = {
     'concurrency': {},
     'memory': {'xla_cpu_scheduler_type':
