@@ -195,6 +195,7 @@ def test_sigterm_to_one_process_stops_all_at_one_step(tmp_path):
   assert os.listdir(workdir / 'checkpoints') == [str(step)]
 
 
+@pytest.mark.slow
 def test_memory_cpu_scheduler_same_step_in_less_memory():
   # XLA:CPU's two orders of the same operations: identical results, and
   # the memory-optimised one keeps fewer buffers live (a DCGAN step).
