@@ -64,7 +64,8 @@ sheet's dense TF32 peak: model FLOPs utilisation.
 
 Prints a table and, with ``--out``, writes ``{"cases": [...], "machine":
 ..., "peaks": ..., "versions": ..., "quick": ...}``. A full run takes about
-half an hour on 2 CPU cores (sngan_resnet32_step's steps take over a minute each there);
+20 minutes on 2 CPU cores (sngan_resnet32_step's steps take about 25 s
+each there);
 ``--quick`` (image batch 8, 10,000 × 512 features, 3 rounds of 0.3 s)
 takes several minutes and is for checking the harness, not for numbers.
 Time on an otherwise idle machine: PyTorch's OpenMP threads wait for each
@@ -163,14 +164,20 @@ def _experiment(config_file: str, quick: bool, batch_size: int | None = None,
   return _Experiment(config, gan, initial, real)
 
 
+def _host_batches(experiment: _Experiment, steps: int) -> tuple:
+  """The fused steps' batch arguments: the fixed real batch for each of
+  ``steps`` steps (``()`` for data sampled inside the step)."""
+  if experiment.real is None:
+    return ()
+  images = np.repeat(experiment.real[None], steps, axis=0)
+  return (data.Batch(images, np.zeros(images.shape[:3], np.int32)),)
+
+
 def _jax_steps(experiment: _Experiment, seeds: int = 1,
                mode: str | None = None) -> timing.FusedSteps:
   """The fused train function training compiles for this config."""
   steps = experiment.config.steps_per_call
-  batches = ()
-  if experiment.real is not None:
-    images = np.repeat(experiment.real[None], steps, axis=0)
-    batches = (data.Batch(images, np.zeros(images.shape[:3], np.int32)),)
+  batches = _host_batches(experiment, steps)
   mode = mode or parallel.resolve_mode(experiment.config.parallel)
   return timing.FusedSteps(
       experiment.gan, steps, batches,
@@ -214,12 +221,8 @@ def _details(experiment: _Experiment) -> dict[str, Any]:
 def _model_flops_per_step(experiment: _Experiment) -> float:
   """Model FLOPs of one train step (:mod:`flop_count`): one generator update
   and its ``n_critic`` critic updates; a unit of every training case."""
-  step = train.make_fused_steps(experiment.gan, 1)
-  if experiment.real is None:
-    return flop_count.count(step, experiment.initial)
-  images = experiment.real[None]
-  return flop_count.count(step, experiment.initial, data.Batch(
-      images, np.zeros(images.shape[:3], np.int32)))
+  return flop_count.count(train.make_fused_steps(experiment.gan, 1),
+                          experiment.initial, *_host_batches(experiment, 1))
 
 
 @functools.cache
