@@ -11,8 +11,9 @@ copies kept in docs/reproduction_data/) and prints two markdown
 tables: the 2-D mixtures (ring of 8, grid of 25) and stacked digits. Each
 cell is the mean over the finished seeds ± the half-width of its 95 %
 interval (Student's t), as in ``results.md``; a variant with no finished
-seed says "not run", never a number. The published rows are the numbers of
-``DESIGN.md`` ("Reference numbers"), with the paper each comes from.
+seed says "not run", never a number. The published rows
+(``PUBLISHED_MIXTURES``, ``PUBLISHED_STACKED``) are the papers' own
+numbers, each with the paper and table it comes from.
 """
 
 import os

@@ -41,7 +41,7 @@ def base() -> ml_collections.ConfigDict:
   c.num_train_steps = 25_000  # Generator updates.
   c.steps_per_call = 100  # Train steps fused into one jit call (lax.scan).
   c.loss = 'non_saturating'  # A name in gan_jax.losses.LOSSES.
-  # How the players meet (gan_jax.families): gan, bigan, aae or ssgan;
+  # How the players meet (gan_jax.families): gan, bigan, aae, ssgan or seqgan;
   # family_args.<name>.<arg>: every family's arguments with their defaults.
   c.family = 'gan'
   c.family_args = ml_collections.ConfigDict(

@@ -142,7 +142,7 @@ def run_config(base: ml_collections.ConfigDict, variant: Variant,
 MIXTURE_METRICS = ('modes', 'high_quality', 'reverse_kl')
 
 # The four tricks of Salimans et al. 2016 / Sønderby et al. 2017 / Miyato et
-# al. 2018 as one chain, the combination DESIGN.md's example composes.
+# al. 2018 as one chain (the README's example of composing tricks).
 FOUR_TRICKS = ('spectral_norm,one_sided_label_smoothing,feature_matching,'
                'instance_noise')
 _WGAN_N_CRITIC = 5  # Arjovsky et al. 2017; Gulrajani et al. 2017.

@@ -1,5 +1,6 @@
 """gan_jax.threefry_cpu: JAX's random bits, with the unrolled CPU lowering."""
 
+import os
 import subprocess
 import sys
 
@@ -22,19 +23,23 @@ _KNOWN_ANSWERS = [
 ]
 
 
+_CPU = jax.devices('cpu')[0]
+
+
 @pytest.mark.parametrize('key, count, expected', _KNOWN_ANSWERS)
 def test_hash_matches_known_answers(key, count, expected):
-  words = [np.uint32(w) for w in (*key, *count)]
+  words = [jax.device_put(np.uint32(w), _CPU) for w in (*key, *count)]
   direct = jax.jit(threefry_cpu.threefry2x32)(*words)
   through_jax = jax.jit(jax.extend.random.threefry_2x32)(
-      np.array(key, np.uint32), np.array(count, np.uint32))
+      jax.device_put(np.array(key, np.uint32), _CPU),
+      jax.device_put(np.array(count, np.uint32), _CPU))
   assert [int(w) for w in direct] == list(expected)
   assert [int(w) for w in through_jax] == list(expected)
 
 
 def test_cpu_draws_are_lowered_without_a_loop():
-  lowered = jax.jit(lambda key: jax.random.normal(key, (64,))).lower(
-      jax.random.key(0)).as_text()
+  lowered = jax.jit(lambda key: jax.random.normal(key, (64,))).trace(
+      jax.random.key(0)).lower(lowering_platforms=('cpu',)).as_text()
   assert 'while' not in lowered
 
 
@@ -51,13 +56,16 @@ np.savez(sys.argv[1],
 
 
 def test_draws_equal_jax_default_lowering(tmp_path):
-  """The same program in a process that never imports gan_jax (JAX's own
-  rolled CPU lowering) and in this one draws the same numbers."""
+  """The same program on CPU in a process that never imports gan_jax
+  (JAX's own rolled lowering) and in one that imports gan_jax first draws
+  the same numbers."""
+  cpu_only = dict(os.environ, JAX_PLATFORMS='cpu')
   reference = tmp_path / 'reference.npz'
-  subprocess.run([sys.executable, '-c', _DRAWS, str(reference)], check=True)
+  subprocess.run([sys.executable, '-c', _DRAWS, str(reference)], check=True,
+                 env=cpu_only)
   mine = tmp_path / 'mine.npz'
   subprocess.run([sys.executable, '-c', 'import gan_jax\n' + _DRAWS,
-                  str(mine)], check=True)
+                  str(mine)], check=True, env=cpu_only)
   with np.load(reference) as expected, np.load(mine) as actual:
     for name in ('normal', 'bits', 'uniform'):
       np.testing.assert_array_equal(actual[name], expected[name])
