@@ -44,12 +44,16 @@ def mean_and_interval(values, confidence: float = 0.95
   """The mean of the finite ``values`` and the half-width of its confidence
   interval (Student's t); the half-width is NaN for fewer than two values.
   (A metric can be undefined for a run, e.g. reverse KL with no sample
-  near a mode; the table says how many values each cell averages.)"""
+  near a mode; the table says how many values each cell averages.)
+  Equal values have a zero half-width (not the rounding error of their
+  mean: ten runs that all end on one mode, KL ln 8 each)."""
   values = np.asarray(values, np.float64)
   values = values[np.isfinite(values)]
   mean = float(np.mean(values)) if values.size else math.nan
   if values.size < 2:
     return mean, math.nan
+  if np.all(values == values[0]):
+    return float(values[0]), 0.0
   sem = np.std(values, ddof=1) / math.sqrt(values.size)
   return mean, float(stats.t.ppf(0.5 + confidence / 2, values.size - 1) * sem)
 

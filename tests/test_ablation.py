@@ -120,6 +120,10 @@ def test_mean_and_interval_is_students_t():
   assert mean == 2.0 and half == pytest.approx(4.3027 / np.sqrt(3), rel=1e-4)
   mean, half = sweep_results.mean_and_interval([5.0, float('nan')])
   assert mean == 5.0 and np.isnan(half)
+  # Equal values (whose float mean may differ from them in the last bit).
+  mean, half = sweep_results.mean_and_interval([np.log(8)] * 10)
+  assert (mean, half) == (np.log(8), 0.0)
+  assert sweep_results.cell(mean, half, 10, 10) == '2.079 ± 0.000'
 
 
 @pytest.mark.slow
