@@ -4,9 +4,8 @@ Every random draw in gan_jax (latents, the real points of the Gaussian
 mixtures, instance noise) goes through JAX's default PRNG, the Threefry-2x32
 hash with 20 rounds (Salmon et al. 2011, "Parallel random numbers: as easy
 as 1, 2, 3"). On CPU, JAX lowers that hash as a loop of five trips; XLA
-cannot fuse a loop with the operations around it, so
-every draw makes several passes over memory. On GPU and TPU JAX lowers it
-unrolled. :func:`register` gives the CPU backend the unrolled form too:
+cannot fuse a loop with the operations around it, so every draw makes
+several passes over memory. On GPU and TPU JAX lowers it unrolled. :func:`register` gives the CPU backend the unrolled form too:
 XLA then fuses the hash with the conversion to floats and the normal
 transform.
 
