@@ -366,6 +366,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     evaluation.extractor_name(config.eval, config.data.name)
     classes = conditioning_classes(config, dataset)
     generator, critic = build_models(config, dataset, classes)
+    tricks.check_critic_normalization(
+        config.tricks, getattr(critic, 'normalization', 'none'))
     family = families.from_config(
         config.family, config.family_args,
         families.Context(dataset, critic, config.optim.d_lr, config.optim.b1,

@@ -148,24 +148,43 @@ FOUR_TRICKS = ('spectral_norm,one_sided_label_smoothing,feature_matching,'
 _WGAN_N_CRITIC = 5  # Arjovsky et al. 2017; Gulrajani et al. 2017.
 
 
-def trick_ablation(base_loss: str) -> list[Variant]:
+def trick_ablation(base_loss: str,
+                   penalty_overrides: dict[str, Any] | None = None
+                   ) -> list[Variant]:
   """The standard stability ablation, every change from the base alone.
 
-  ``baseline`` (the base config, whose loss is ``base_loss``); each trick of :data:`gan_jax.tricks.TRICKS`
-  alone with its default arguments; ``four_tricks`` (:data:`FOUR_TRICKS`);
-  each other loss of :data:`gan_jax.losses.LOSSES` with no trick; and the
-  two Wasserstein critics with their Lipschitz constraints,
-  ``wasserstein+weight_clipping`` (WGAN) and
-  ``wasserstein+gradient_penalty`` (WGAN-GP), both with 5 critic updates
-  per generator update as in their papers (the base optimiser is kept:
-  Adam, not WGAN's RMSProp).
+  ``baseline`` (the base config, whose loss is ``base_loss``); each trick of
+  :data:`gan_jax.tricks.TRICKS` alone with its default arguments;
+  ``four_tricks`` (:data:`FOUR_TRICKS`); each other loss of
+  :data:`gan_jax.losses.LOSSES` with no trick; and the two Wasserstein
+  critics with their Lipschitz constraints, ``wasserstein+weight_clipping``
+  (WGAN) and ``wasserstein+gradient_penalty`` (WGAN-GP), both with 5 critic
+  updates per generator update as in their papers (the base optimiser is
+  kept: Adam, not WGAN's RMSProp).
+
+  Args:
+    base_loss: the base config's loss (not repeated as a loss variant).
+    penalty_overrides: config values that the variants with a trick of
+      :data:`gan_jax.tricks.PENALISES_INPUT_GRADIENTS` change as well, e.g.
+      ``{'model.critic_args.normalization': 'layer'}`` for a batch-norm
+      critic, on which those penalties are not defined.
   """
-  return ([Variant('baseline')]
-          + [Variant(name, {'tricks': name}) for name in tricks.TRICKS]
-          + [Variant('four_tricks', {'tricks': FOUR_TRICKS})]
-          + [Variant(name, {'loss': name}) for name in losses.LOSSES
-             if name != base_loss]
-          + [Variant(f'wasserstein+{trick}',
-                     {'loss': 'wasserstein', 'tricks': trick,
-                      'optim.n_critic': _WGAN_N_CRITIC})
-             for trick in ('weight_clipping', 'gradient_penalty')])
+  variants = ([Variant('baseline')]
+              + [Variant(name, {'tricks': name}) for name in tricks.TRICKS]
+              + [Variant('four_tricks', {'tricks': FOUR_TRICKS})]
+              + [Variant(name, {'loss': name}) for name in losses.LOSSES
+                 if name != base_loss]
+              + [Variant(f'wasserstein+{trick}',
+                         {'loss': 'wasserstein', 'tricks': trick,
+                          'optim.n_critic': _WGAN_N_CRITIC})
+                 for trick in ('weight_clipping', 'gradient_penalty')])
+  return [_with_penalty_overrides(v, penalty_overrides or {})
+          for v in variants]
+
+
+def _with_penalty_overrides(variant: Variant,
+                            overrides: dict[str, Any]) -> Variant:
+  names = tricks.parse_names(variant.overrides.get('tricks', ''))
+  if tricks.PENALISES_INPUT_GRADIENTS.isdisjoint(names):
+    return variant
+  return Variant(variant.name, {**variant.overrides, **overrides})

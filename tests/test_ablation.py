@@ -90,6 +90,27 @@ def test_trick_ablation_has_every_trick_and_loss_and_validates():
     config_lib.validate(sweeps.run_config(base, variant, 0))
 
 
+def test_penalty_variants_get_the_penalty_overrides_and_others_do_not():
+  overrides = {'model.critic_args.normalization': 'layer'}
+  variants = {v.name: v.overrides for v in sweeps.trick_ablation(
+      'non_saturating', penalty_overrides=overrides)}
+  for name in ('gradient_penalty', 'r1_penalty', 'r2_penalty',
+               'dragan_penalty', 'wasserstein+gradient_penalty'):
+    assert variants[name]['model.critic_args.normalization'] == 'layer', name
+  for name in ('baseline', 'spectral_norm', 'four_tricks', 'hinge',
+               'wasserstein+weight_clipping'):
+    assert 'model.critic_args.normalization' not in variants[name], name
+
+
+def test_every_shipped_sweep_validates():
+  for name in ('ring_tricks', 'grid_tricks', 'stacked_digits_tricks'):
+    path = os.path.join(REPO, 'configs', 'sweeps', f'{name}.py')
+    module = config_lib.load_module(path)
+    base, sweep = module.get_config(), module.get_sweep()
+    for variant in sweep.variants:
+      config_lib.validate(sweeps.run_config(base, variant, 0))
+
+
 @pytest.mark.parametrize('sweep, message', [
     (sweeps.Sweep([sweeps.Variant('a'), sweeps.Variant('a')]),
      "variant names must be unique: a repeated"),

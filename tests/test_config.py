@@ -35,3 +35,24 @@ def test_bad_values(key, value, message):
 
 def test_base_config_is_valid():
   config_lib.validate(config_lib.base())
+
+
+@pytest.mark.parametrize('penalty', ['gradient_penalty', 'r1_penalty',
+                                     'r2_penalty', 'dragan_penalty'])
+def test_input_gradient_penalties_refuse_a_batch_norm_critic(penalty):
+  config = config_lib.base()
+  config.tricks = f'spectral_norm,{penalty}'
+  config.model.critic_args.normalization = 'batch'
+  with pytest.raises(config_lib.ConfigError,
+                     match=f"trick '{penalty}' penalises per-sample critic "
+                     "gradients, which a critic with normalization='batch'"):
+    config_lib.validate(config)
+  config.model.critic_args.normalization = 'layer'
+  config_lib.validate(config)
+
+
+def test_batch_norm_critic_is_fine_without_a_penalty():
+  config = config_lib.base()
+  config.tricks = 'spectral_norm,instance_noise'
+  config.model.critic_args.normalization = 'batch'
+  config_lib.validate(config)

@@ -5,7 +5,12 @@ stacked digits), DCGAN at 16×16×3, batch 64, 10k generator updates; modes
 and reverse KL to the uniform distribution over 25,600 samples, counted by
 the project's digits classifier. Variants as in ``ring_tricks.py``
 (``gan_jax.sweeps.trick_ablation``); 5 seeds each (vmapped on an
-accelerator, one after the other on CPU).
+accelerator, one after the other on CPU). The variants with an
+input-gradient penalty (``gradient_penalty``, ``r1_penalty``,
+``r2_penalty``, ``dragan_penalty``, ``wasserstein+gradient_penalty``)
+replace the critic's batch norm by layer norm, as Gulrajani et al. 2017
+(§4) do: with batch statistics a sample's critic gradient depends on the
+whole batch and the penalties are not defined.
 
 Command:
   python experiments/ablate.py --sweep=configs/sweeps/stacked_digits_tricks.py \
@@ -24,5 +29,7 @@ def get_config():
 
 
 def get_sweep():
-  return sweeps.Sweep(sweeps.trick_ablation(get_config().loss), seeds=5,
-                      metrics=('modes', 'reverse_kl'))
+  variants = sweeps.trick_ablation(
+      get_config().loss,
+      penalty_overrides={'model.critic_args.normalization': 'layer'})
+  return sweeps.Sweep(variants, seeds=5, metrics=('modes', 'reverse_kl'))

@@ -46,6 +46,26 @@ TRICKS: dict[str, Callable[..., Trick]] = {
 # Tricks that change the critic's target, meaningless for target-free losses.
 NEEDS_REAL_TARGET = frozenset({'one_sided_label_smoothing'})
 
+# Tricks that penalise each sample's input gradient ∇ₓD(x). With batch norm in
+# the critic (train mode) every logit depends on the whole batch, so these
+# norms are not per-sample and the penalty is not the paper's; Gulrajani et
+# al. 2017 (§4) train the critic without batch norm and suggest layer norm.
+PENALISES_INPUT_GRADIENTS = frozenset(
+    {'gradient_penalty', 'r1_penalty', 'r2_penalty', 'dragan_penalty'})
+
+
+def check_critic_normalization(names: str, normalization: str) -> None:
+  """ValueError if a trick of ``names`` needs per-sample critic gradients
+  and the critic normalises with batch statistics (``normalization``)."""
+  if normalization != 'batch':
+    return
+  for name in parse_names(names):
+    if name in PENALISES_INPUT_GRADIENTS:
+      raise ValueError(
+          f'trick {name!r} penalises per-sample critic gradients, which a '
+          "critic with normalization='batch' does not have; set "
+          "model.critic_args.normalization to 'layer' or 'none'")
+
 
 def default_args(name: str) -> dict[str, Any]:
   """The keyword arguments of trick ``name`` with their defaults."""
@@ -84,6 +104,7 @@ def from_config(names: str, trick_args: Mapping[str, Mapping[str, Any]],
   return chain(*tricks)
 
 
-__all__ = ['CriticView', 'NEEDS_REAL_TARGET', 'Params', 'StepInfo', 'TRICKS',
-           'Trick', 'chain', 'changes_eval_params', 'default_args',
+__all__ = ['CriticView', 'NEEDS_REAL_TARGET', 'PENALISES_INPUT_GRADIENTS',
+           'Params', 'StepInfo', 'TRICKS', 'Trick', 'chain',
+           'changes_eval_params', 'check_critic_normalization', 'default_args',
            'from_config', 'make', 'parse_names', *TRICKS]
