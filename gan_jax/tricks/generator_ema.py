@@ -4,7 +4,9 @@ Samples and evaluations use the average θ̄ ← decay · θ̄ + (1 − decay) �
 which smooths the oscillations of simultaneous gradient play and usually
 scores better than the raw iterate (Yazıcı et al. 2019); the raw generator
 keeps training unchanged. The train loop logs both evaluations (``eval/*``
-with the average, ``eval_raw/*`` with the raw parameters).
+with the average, ``eval/raw/*`` with the raw parameters). Only parameters
+are averaged: a batch-norm generator's running statistics are the raw
+generator's, as in StyleGAN2-ADA's copy of the generator buffers.
 
 References:
   Yazıcı, Foo, Winkler, Yap, Piliouras & Chandrasekhar 2019, "The Unusual
