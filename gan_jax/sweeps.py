@@ -182,6 +182,19 @@ def trick_ablation(base_loss: str,
           for v in variants]
 
 
+# WGAN-GP as its authors trained it on the 2-D mixtures (gan_toy.py in the
+# code of Gulrajani et al. 2017): λ 0.1 ("smaller lambda seems to help for
+# toy tasks"), Adam 1e-4 for both players with b1 0.5 and b2 0.9, 5 critic
+# updates. The ablation's `wasserstein+gradient_penalty` changes only the
+# loss, the penalty and n_critic; this one is the published WGAN-GP rows'
+# setting on our MLPs, batch and number of steps.
+WGAN_GP_TOY_SETTINGS = Variant('wgan_gp_toy_settings', {
+    'loss': 'wasserstein', 'tricks': 'gradient_penalty',
+    'trick_args.gradient_penalty.weight': 0.1,
+    'optim.n_critic': _WGAN_N_CRITIC,
+    'optim.g_lr': 1e-4, 'optim.d_lr': 1e-4, 'optim.b1': 0.5, 'optim.b2': 0.9})
+
+
 def _with_penalty_overrides(variant: Variant,
                             overrides: dict[str, Any]) -> Variant:
   names = tricks.parse_names(variant.overrides.get('tricks', ''))

@@ -2,7 +2,8 @@ r"""The ablation of ring_tricks.py on the grid of 25 Gaussians.
 
 Base: configs/grid25.py (25 modes at {-4, -2, 0, 2, 4}², std 0.05; the same
 MLPs, optimiser, 25k steps and 2,500 scored samples as the ring). Variants
-from ``gan_jax.sweeps.trick_ablation``, 10 seeds each.
+from ``gan_jax.sweeps.trick_ablation`` and ``wgan_gp_toy_settings``
+(WGAN-GP with its authors' 2-D settings), 10 seeds each.
 
 Command:
   python experiments/ablate.py --sweep=configs/sweeps/grid_tricks.py \
@@ -20,5 +21,6 @@ def get_config():
 
 
 def get_sweep():
-  return sweeps.Sweep(sweeps.trick_ablation(get_config().loss), seeds=10,
-                      metrics=sweeps.MIXTURE_METRICS)
+  variants = (sweeps.trick_ablation(get_config().loss)
+              + [sweeps.WGAN_GP_TOY_SETTINGS])
+  return sweeps.Sweep(variants, seeds=10, metrics=sweeps.MIXTURE_METRICS)

@@ -5,7 +5,10 @@ each trick alone, the four-trick chain, each other loss, WGAN (weight
 clipping) and WGAN-GP, all with the MLPs and optimiser of configs/ring8.py
 (latent 256, 2×128 ReLU, batch 512, Adam 1e-3 / 1e-4, b1 0.5), 25k
 generator updates, scored on 2,500 samples (modes, high-quality fraction,
-reverse KL; the VEEGAN / PacGAN protocol). 10 seeds each.
+reverse KL; the VEEGAN / PacGAN protocol). 10 seeds each. Also
+``wgan_gp_toy_settings``: WGAN-GP with its authors' 2-D settings (λ 0.1,
+Adam 1e-4 / 1e-4, b2 0.9; ``gan_jax.sweeps.WGAN_GP_TOY_SETTINGS``), the
+setting of the published WGAN-GP row.
 
 Command:
   python experiments/ablate.py --sweep=configs/sweeps/ring_tricks.py \
@@ -24,5 +27,6 @@ def get_config():
 
 
 def get_sweep():
-  return sweeps.Sweep(sweeps.trick_ablation(get_config().loss), seeds=10,
-                      metrics=sweeps.MIXTURE_METRICS)
+  variants = (sweeps.trick_ablation(get_config().loss)
+              + [sweeps.WGAN_GP_TOY_SETTINGS])
+  return sweeps.Sweep(variants, seeds=10, metrics=sweeps.MIXTURE_METRICS)
