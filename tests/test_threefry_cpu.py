@@ -27,9 +27,11 @@ _CPU = jax.devices('cpu')[0]
 
 
 @pytest.mark.parametrize('key, count, expected', _KNOWN_ANSWERS)
-def test_hash_matches_known_answers(key, count, expected):
+@pytest.mark.parametrize('hash_function', [
+    threefry_cpu.threefry2x32, threefry_cpu._threefry2x32_rolled])
+def test_hash_matches_known_answers(key, count, expected, hash_function):
   words = [jax.device_put(np.uint32(w), _CPU) for w in (*key, *count)]
-  direct = jax.jit(threefry_cpu.threefry2x32)(*words)
+  direct = jax.jit(hash_function)(*words)
   through_jax = jax.jit(jax.extend.random.threefry_2x32)(
       jax.device_put(np.array(key, np.uint32), _CPU),
       jax.device_put(np.array(count, np.uint32), _CPU))
@@ -37,10 +39,12 @@ def test_hash_matches_known_answers(key, count, expected):
   assert [int(w) for w in through_jax] == list(expected)
 
 
-def test_cpu_draws_are_lowered_without_a_loop():
-  lowered = jax.jit(lambda key: jax.random.normal(key, (64,))).trace(
+@pytest.mark.parametrize('size, loops', [(1024, 0), (1023, 1)])
+def test_cpu_draws_of_1024_numbers_or_more_are_lowered_without_a_loop(
+    size, loops):
+  lowered = jax.jit(lambda key: jax.random.normal(key, (size,))).trace(
       jax.random.key(0)).lower(lowering_platforms=('cpu',)).as_text()
-  assert 'while' not in lowered
+  assert lowered.count('stablehlo.while') == loops
 
 
 _DRAWS = """
@@ -58,7 +62,8 @@ np.savez(sys.argv[1],
 def test_draws_equal_jax_default_lowering(tmp_path):
   """The same program on CPU in a process that never imports gan_jax
   (JAX's own rolled lowering) and in one that imports gan_jax first draws
-  the same numbers."""
+  the same numbers, through both forms (the normal draw is unrolled, the
+  others and the key split are rolled)."""
   cpu_only = dict(os.environ, JAX_PLATFORMS='cpu')
   reference = tmp_path / 'reference.npz'
   subprocess.run([sys.executable, '-c', _DRAWS, str(reference)], check=True,
