@@ -99,10 +99,10 @@ def seeds_cell(summary: dict | None) -> str:
 
 
 def minutes_per_run(summary: dict | None) -> str:
-  runs = summary and summary['finished'] + summary['diverged']
-  if not runs:
+  """Mean wall time of the finished and diverged runs with a known time."""
+  if not summary or not summary['timed_runs']:
     return _NOT_REPORTED
-  return f'{summary["wall_time_s"] / 60 / runs:.1f}'
+  return f'{summary["wall_time_s"] / 60 / summary["timed_runs"]:.1f}'
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

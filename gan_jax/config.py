@@ -9,6 +9,7 @@ the bad value and what is allowed.
 
 import importlib.util
 import json
+import math
 import os
 
 import jax
@@ -347,9 +348,16 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if config.best_mode not in ('min', 'max'):
     raise ConfigError(f'config.best_mode={config.best_mode!r}; allowed: min, '
                       'max')
+  # PRNGKey keeps a seed's low 32 bits: 2**32 + 5 would train seed 5 again.
+  # (ConfigDict's typed fields already refuse a non-integer seed, a string
+  # learning rate.)
+  if not 0 <= config.seed < 2**32:
+    raise ConfigError(f'config.seed={config.seed!r} must be an integer in '
+                      '[0, 2**32)')
   for key in _POSITIVE_FLOATS:
-    if not _get(config, key) > 0:
-      raise ConfigError(f'config.{key}={_get(config, key)!r} must be > 0')
+    if not (math.isfinite(_get(config, key)) and _get(config, key) > 0):
+      raise ConfigError(f'config.{key}={_get(config, key)!r} must be a '
+                        'finite number > 0')
   for key in _UNIT_INTERVAL:
     if not 0 <= _get(config, key) < 1:
       raise ConfigError(f'config.{key}={_get(config, key)!r} must be in [0, 1)')
@@ -366,8 +374,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     evaluation.extractor_name(config.eval, config.data.name)
     classes = conditioning_classes(config, dataset)
     generator, critic = build_models(config, dataset, classes)
-    tricks.check_critic_normalization(
-        config.tricks, getattr(critic, 'normalization', 'none'))
+    tricks.check_per_sample_critic(config.tricks,
+                                   models.batch_coupling(critic))
     family = families.from_config(
         config.family, config.family_args,
         families.Context(dataset, critic, config.optim.d_lr, config.optim.b1,

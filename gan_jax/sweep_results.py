@@ -143,7 +143,7 @@ def summarise(rows: list[dict], metrics: list[str]) -> list[dict]:
     summaries.append({
         'name': name, 'planned': len(mine), 'finished': len(finished),
         'diverged': sum(row['status'] == 'diverged' for row in mine),
-        'wall_time_s': sum(times),
+        'wall_time_s': sum(times), 'timed_runs': len(times),
         'metrics': {m: _statistics([row.get(m, math.nan) for row in finished])
                     for m in metrics}})
   return summaries
@@ -161,6 +161,8 @@ def cell(mean: float, half_width: float, count: int, finished: int) -> str:
   precision the interval supports); without an interval (one seed) or with
   a zero one, 3 decimals below 10 and 1 above.
   """
+  if count == 0 < finished:
+    return f'undefined (0 of {finished} seeds)'
   if math.isnan(mean):
     return '–'
   if math.isnan(half_width) or half_width == 0:

@@ -835,6 +835,11 @@ def _train_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
                      restored.step)
       states.append(state)
       starts.append(int(parallel.local_copy(state.step)))
+      if starts[-1] > config.num_train_steps:
+        raise config_lib.ConfigError(
+            f'{workdir!r} holds a checkpoint of step {starts[-1]}, past '
+            f'config.num_train_steps={config.num_train_steps}; train it to '
+            f'at least {starts[-1]} steps or use a new workdir')
     if len(set(starts)) > 1:
       raise _StepsDiffer(f'the runs resumed from steps {starts}')
     for run in runs:
@@ -938,12 +943,11 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
                                           ('generator', state.generator))})
     return record
 
-  def save(run: _Run, step: int, state, results: dict[str, float]) -> None:
-    loop = {'data': run.feeder.get_state(), 'log_window': run.window.to_json()}
-    run.checkpoints.save(step, state, loop, run.resolved_config)
-    if results:
-      run.checkpoints.save_if_best(step, state, loop, run.resolved_config,
-                                   results)
+  def loop_state(run: _Run) -> dict:
+    return {'data': run.feeder.get_state(), 'log_window': run.window.to_json()}
+
+  def save(run: _Run, step: int, state) -> None:
+    run.checkpoints.save(step, state, loop_state(run), run.resolved_config)
 
   periods = (config.log_every, config.sample_every, config.checkpoint_every,
              config.eval_every)
@@ -984,7 +988,10 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
         run.window.add(per_run[index])
 
   step = start
-  window_start, window_step = time.perf_counter(), start
+  # Training throughput: steps since the last log over the time spent in
+  # train calls since then (evaluations, samples and saves left out).
+  window_step, window_seconds = start, 0.0
+  window_start = time.perf_counter()
   for length in lengths:
     state, metrics = compiled[length](state, *layout.put_batches(
         [run.feeder.take(length) for run in runs]))
@@ -1004,12 +1011,12 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
     if not live():
       break
     run_states = layout.to_runs(state)
-    elapsed = time.perf_counter() - window_start
+    window_seconds += time.perf_counter() - window_start
     for run, index in live():
-      record, results = {}, {}
+      record = {}
       if _is_due(step, config.log_every, total):
         record = run.window.average()
-        record['steps_per_sec'] = (step - window_step) / elapsed
+        record['steps_per_sec'] = (step - window_step) / window_seconds
         if writes:
           record.update(diagnose_state(run, run_states[index]))
         logging.info('%sstep %d/%d | %s | %.0f steps/s | ETA %s', run.label,
@@ -1022,15 +1029,19 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
       if _is_due(step, config.eval_every, total):
         results = run.results = evaluate(run, run_states[index])
         record.update({f'eval/{k}': v for k, v in results.items()})
+        # Every evaluation competes for the best checkpoint, not only those
+        # at checkpoint steps.
+        run.checkpoints.save_if_best(step, run_states[index], loop_state(run),
+                                     run.resolved_config, results)
       if _is_due(step, config.sample_every, total):
         save_samples(run, step, run_states[index])
       if record and writes:
         run.writer.write(step, record)
       if stop or (step < total and _is_due(step, config.checkpoint_every,
                                            total)):
-        save(run, step, run_states[index], results)
+        save(run, step, run_states[index])
     if _is_due(step, config.log_every, total):
-      window_step = step
+      window_step, window_seconds = step, 0.0
     if stop:
       raise preemption.Preempted(step)
     window_start = time.perf_counter()
@@ -1051,7 +1062,7 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
     if lengths:
       # Saved last, so a run whose final checkpoint exists has its eval
       # written.
-      save(run, total, run_states[index], run.results)
+      save(run, total, run_states[index])
     outcomes.append(run.results)
   return outcomes
 

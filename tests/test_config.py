@@ -1,5 +1,7 @@
 """Config validation: one clear line per bad value."""
 
+import os
+
 import pytest
 
 from gan_jax import config as config_lib
@@ -14,8 +16,11 @@ from gan_jax import config as config_lib
     ('batch_size', 0, 'config.batch_size=0 must be a positive integer'),
     ('num_train_steps', -5, 'config.num_train_steps=-5 must be a positive'),
     ('optim.n_critic', 0, 'config.optim.n_critic=0 must be a positive'),
-    ('optim.d_lr', 0.0, r'config.optim.d_lr=0.0 must be > 0'),
+    ('optim.d_lr', 0.0, r'config.optim.d_lr=0.0 must be a finite number > 0'),
+    ('optim.d_lr', float('inf'), r'config.optim.d_lr=inf must be a finite'),
     ('optim.b1', 1.0, r'config.optim.b1=1.0 must be in \[0, 1\)'),
+    ('seed', -1, r'config.seed=-1 must be an integer in \[0, 2\*\*32\)'),
+    ('seed', 2**32 + 5, r'config.seed=4294967301 must be an integer'),
     ('parallel', 'pjit',
      "config.parallel='pjit'; allowed: auto, none, shard_map, pmap"),
     ('cpu_scheduler', 'lifo',
@@ -45,10 +50,38 @@ def test_input_gradient_penalties_refuse_a_batch_norm_critic(penalty):
   config.model.critic_args.normalization = 'batch'
   with pytest.raises(config_lib.ConfigError,
                      match=f"trick '{penalty}' penalises per-sample critic "
-                     "gradients, which a critic with normalization='batch'"):
+                     "gradients, which a critic with "
+                     "model.critic_args.normalization='batch' does not have"):
     config_lib.validate(config)
   config.model.critic_args.normalization = 'layer'
   config_lib.validate(config)
+
+
+@pytest.mark.parametrize('critic_args, key', [
+    (dict(minibatch_stddev=True), 'minibatch_stddev=True'),
+    (dict(minibatch_discrimination=4), 'minibatch_discrimination=4'),
+    (dict(normalization='none', minibatch_stddev=True),
+     'minibatch_stddev=True'),
+])
+def test_input_gradient_penalties_refuse_minibatch_features(critic_args, key):
+  config = config_lib.base()
+  config.tricks = 'r1_penalty'
+  config.model.critic_args.update(critic_args)
+  with pytest.raises(config_lib.ConfigError,
+                     match=f'model.critic_args.{key} does not have'):
+    config_lib.validate(config)
+
+
+def test_input_gradient_penalties_look_through_a_wrapper_critics_trunk():
+  config = config_lib.load(os.path.join(
+      os.path.dirname(__file__), '..', 'configs', 'bigan_digits.py'))
+  config.tricks = 'gradient_penalty'
+  config_lib.validate(config)
+  config.model.critic_args.trunk_args = {}  # the DCGAN trunk's batch norm
+  with pytest.raises(config_lib.ConfigError,
+                     match="model.critic_args.trunk_args.normalization="
+                     "'batch' does not have .* set it to 'layer'"):
+    config_lib.validate(config)
 
 
 def test_batch_norm_critic_is_fine_without_a_penalty():

@@ -23,7 +23,12 @@ def test_measured_cells_beside_published_and_nothing_unmeasured(tmp_path):
        'high_quality': 0.7, 'reverse_kl': float('nan'), 'wall_time_s': 60.0},
       {'name': 'hinge', 'seed': 0, 'status': 'pending', 'wall_time_s': None},
       {'name': 'hinge', 'seed': 1, 'status': 'diverged',
-       'diverged_at_step': 100, 'wall_time_s': 30.0}]
+       'diverged_at_step': 100, 'wall_time_s': 30.0},
+      # No sample high quality on any seed; one run's time unknown.
+      {'name': 'minimax', 'seed': 0, 'status': 'finished', 'modes': 0.0,
+       'high_quality': 0.0, 'reverse_kl': float('nan'), 'wall_time_s': 120.0},
+      {'name': 'minimax', 'seed': 1, 'status': 'finished', 'modes': 0.0,
+       'high_quality': 0.0, 'reverse_kl': float('nan'), 'wall_time_s': None}]
   (tmp_path / 'ring').mkdir()
   sweep_results.write_csv(str(tmp_path / 'ring' / 'results.csv'), rows)
   result = _tables(f'--ring={tmp_path / "ring"}')
@@ -39,6 +44,9 @@ def test_measured_cells_beside_published_and_nothing_unmeasured(tmp_path):
           '1.0; – |') in lines
   assert ('| gan_jax `hinge` | not run | not run | not run | not run | '
           'not run | not run | 0/2 (1 diverged); 0 | 0.5; – |') in lines
+  assert ('| gan_jax `minimax` | 0.000 ± 0.000 | 0.000 ± 0.000 | '
+          'undefined (0 of 2 seeds) | not run | not run | not run | 2/2; 0 | '
+          '2.0; – |') in lines
   assert 'Stacked digits' not in result.stdout
 
 

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from gan_jax import config as config_lib
 from gan_jax import train
 from tests.helpers import tiny_config
 
@@ -32,3 +33,42 @@ def test_diagnostics_and_ema_evaluations_are_logged(tmp_path):
   assert set(results) >= {'modes', 'raw/modes'}
   assert sorted(os.listdir(tmp_path / 'samples')) == [
       'step_00000020.png', 'step_00000020_raw.png']
+
+
+@pytest.mark.slow
+def test_every_evaluation_competes_for_the_best_checkpoint(tmp_path,
+                                                           monkeypatch):
+  # Evaluations at steps 2, 4, 6, 8 with scripted scores, the best at 4; a
+  # regular checkpoint only at the end.
+  scores = {2: 0.1, 4: 0.9, 6: 0.3, 8: 0.2}
+  evaluate_state = train.evaluate_state
+
+  def scripted(gan, evaluator, state, *args):
+    results, samples = evaluate_state(gan, evaluator, state, *args)
+    return {**results, 'high_quality': scores[int(state.step)]}, samples
+
+  monkeypatch.setattr(train, 'evaluate_state', scripted)
+  config = tiny_config(num_train_steps=8, steps_per_call=2, log_every=2,
+                       eval_every=2, sample_every=8, checkpoint_every=8,
+                       best_metric='high_quality', best_mode='max')
+  config.eval.num_samples = 100
+  train.train_and_evaluate(config, str(tmp_path))
+  assert os.listdir(tmp_path / 'checkpoints') == ['8']
+  assert os.listdir(tmp_path / 'checkpoints_best') == ['4']
+
+
+@pytest.mark.slow
+def test_resuming_past_num_train_steps_is_a_config_error(tmp_path):
+  config = tiny_config(num_train_steps=4, steps_per_call=2, log_every=2,
+                       eval_every=4, sample_every=4, checkpoint_every=4)
+  config.eval.num_samples = 100
+  train.train_and_evaluate(config, str(tmp_path))
+  with open(tmp_path / 'eval.json') as f:
+    finished = f.read()
+  config.num_train_steps = 2
+  with pytest.raises(config_lib.ConfigError,
+                     match='holds a checkpoint of step 4, past '
+                     'config.num_train_steps=2; train it to at least 4'):
+    train.train_and_evaluate(config, str(tmp_path))
+  with open(tmp_path / 'eval.json') as f:
+    assert f.read() == finished  # Nothing rewritten.

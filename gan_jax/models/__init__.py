@@ -137,6 +137,34 @@ def build_critic(name: str, args: Mapping[str, Any],
                 batch_axis=batch_axis)
 
 
+# Critic arguments whose setting makes every output depend on the whole batch,
+# with a setting that does not: batch statistics (Ioffe & Szegedy 2015), the
+# minibatch standard deviation (Karras et al. 2018) and minibatch
+# discrimination (Salimans et al. 2016).
+_BATCH_COUPLING_ARGS = (('normalization', 'batch', 'layer'),
+                        ('minibatch_stddev', True, False),
+                        ('minibatch_discrimination', None, 0))
+
+
+def batch_coupling(critic: nn.Module) -> tuple[str, Any, Any] | None:
+  """What makes one example's output of ``critic`` depend on the other
+  examples of its batch: ``(key, value, alternative)``, ``key`` the dotted
+  path of the argument under ``model.critic_args`` (through the ``trunk``
+  of wrapper critics such as ``joint``), ``value`` its setting and
+  ``alternative`` one without the coupling; None when each output depends
+  on its own example only (what per-example input-gradient penalties need).
+  """
+  for field, coupled, alternative in _BATCH_COUPLING_ARGS:
+    value = getattr(critic, field, alternative)
+    if (value == coupled) if coupled is not None else bool(value):
+      return field, value, alternative
+  if isinstance(getattr(critic, 'trunk', None), str):
+    found = batch_coupling(build_critic(critic.trunk, critic.trunk_args))
+    if found:
+      return f'trunk_args.{found[0]}', *found[1:]
+  return None
+
+
 def with_batch_axis(module: nn.Module, batch_axis: str | None) -> nn.Module:
   """``module`` computing its batch statistics over the global batch of a
   step sharded over the mesh axis ``batch_axis`` (as is for families
@@ -175,5 +203,6 @@ __all__ = ['Autoencoder', 'CRITICS', 'CriticOutput', 'JointCritic',
            'SequenceRNNGenerator', 'DCGANCritic', 'DCGANGenerator',
            'GENERATORS', 'MLPCritic', 'MLPGenerator', 'SNGANCNNCritic',
            'SNGANCNNGenerator', 'SNGANResNetCritic', 'SNGANResNetGenerator',
-           'apply', 'build_critic', 'build_generator', 'conditional_names',
+           'apply', 'batch_coupling', 'build_critic', 'build_generator',
+           'conditional_names',
            'default_args', 'split_variables', 'with_batch_axis']

@@ -46,25 +46,31 @@ TRICKS: dict[str, Callable[..., Trick]] = {
 # Tricks that change the critic's target, meaningless for target-free losses.
 NEEDS_REAL_TARGET = frozenset({'one_sided_label_smoothing'})
 
-# Tricks that penalise each sample's input gradient ∇ₓD(x). With batch norm in
-# the critic (train mode) every logit depends on the whole batch, so these
-# norms are not per-sample and the penalty is not the paper's; Gulrajani et
-# al. 2017 (§4) train the critic without batch norm and suggest layer norm.
+# Tricks that penalise each sample's input gradient ∇ₓD(x). When a critic's
+# output for one example depends on the others (batch norm in train mode,
+# minibatch features) the rows of ∇ₓΣD are not per-sample gradients and the
+# penalty is not the paper's; Gulrajani et al. 2017 (§4) train the critic
+# without batch norm and suggest layer norm.
 PENALISES_INPUT_GRADIENTS = frozenset(
     {'gradient_penalty', 'r1_penalty', 'r2_penalty', 'dragan_penalty'})
 
 
-def check_critic_normalization(names: str, normalization: str) -> None:
+def check_per_sample_critic(names: str,
+                            batch_coupling: tuple[str, Any, Any] | None
+                           ) -> None:
   """ValueError if a trick of ``names`` needs per-sample critic gradients
-  and the critic normalises with batch statistics (``normalization``)."""
-  if normalization != 'batch':
+  and the critic couples the examples of a batch (``batch_coupling``, as
+  :func:`gan_jax.models.batch_coupling` returns it)."""
+  if batch_coupling is None:
     return
+  key, value, alternative = batch_coupling
   for name in parse_names(names):
     if name in PENALISES_INPUT_GRADIENTS:
       raise ValueError(
           f'trick {name!r} penalises per-sample critic gradients, which a '
-          "critic with normalization='batch' does not have; set "
-          "model.critic_args.normalization to 'layer' or 'none'")
+          f'critic with model.critic_args.{key}={value!r} does not have '
+          '(each output depends on the whole batch); set it to '
+          f'{alternative!r}')
 
 
 def default_args(name: str) -> dict[str, Any]:
@@ -106,5 +112,5 @@ def from_config(names: str, trick_args: Mapping[str, Mapping[str, Any]],
 
 __all__ = ['CriticView', 'NEEDS_REAL_TARGET', 'PENALISES_INPUT_GRADIENTS',
            'Params', 'StepInfo', 'TRICKS', 'Trick', 'chain',
-           'changes_eval_params', 'check_critic_normalization', 'default_args',
+           'changes_eval_params', 'check_per_sample_critic', 'default_args',
            'from_config', 'make', 'parse_names', *TRICKS]
