@@ -6,6 +6,12 @@ weight, or replacing it (``replace=True``, the paper's formulation), which
 gives the generator a fixed target to chase instead of the critic's current
 decision boundary.
 
+Both sides are differentiated. In a plain GAN that changes nothing: the
+real features depend only on the critic, which the generator update holds
+fixed. In BiGAN / ALI (``gan_jax.families.bigan``) the real pairs
+(x, E(x)) come from the encoder, part of the generator's player, which so
+gets the feature-matching signal too, as it gets the adversarial one.
+
 References:
   Salimans, Goodfellow, Zaremba, Cheung, Radford & Chen 2016, "Improved
   Techniques for Training GANs", NeurIPS.
@@ -20,10 +26,8 @@ from gan_jax.tricks import base
 
 def feature_distance(real_features: jax.Array, fake_features: jax.Array,
                      batch_axis: str | None = None) -> jax.Array:
-  """‖mean(real) − mean(fake)‖² over the (global) batch; no gradient to the
-  real side."""
-  real_mean = global_batch.mean(jax.lax.stop_gradient(real_features),
-                                batch_axis)
+  """‖mean(real) − mean(fake)‖² over the (global) batch."""
+  real_mean = global_batch.mean(real_features, batch_axis)
   fake_mean = global_batch.mean(fake_features, batch_axis)
   return jnp.sum(jnp.square(real_mean - fake_mean))
 
