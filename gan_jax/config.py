@@ -304,6 +304,8 @@ def build_models(config: ml_collections.ConfigDict, dataset: data.Dataset,
                         config.model.critic,
                         data_kind=data.kind(dataset),
                         conditional=bool(classes))
+  families.check_objective(config.family, config.loss,
+                           tricks.parse_names(config.tricks))
   generator = models.build_generator(
       config.model.generator, config.model.generator_args,
       dataset.sample_shape, classes, latent_dim=config.model.latent_dim)

@@ -103,10 +103,12 @@ def test_bigan_generator_side_loss_is_the_critic_loss_with_swapped_labels():
   np.testing.assert_allclose(
       family.generator_adversarial(losses.get('non_saturating'), view),
       expected, rtol=1e-6)
-  # Wasserstein: E f(x, E(x)) - E f(G(z), z).
-  np.testing.assert_allclose(
-      family.generator_adversarial(losses.get('wasserstein'), view),
-      np.mean(real) - np.mean(fake), rtol=1e-6)
+  # Wasserstein, and hinge without its margins (BigBiGAN): E f(x, E(x)) -
+  # E f(G(z), z), so scores past ±1 still give gradients.
+  for loss in ('wasserstein', 'hinge'):
+    np.testing.assert_allclose(
+        family.generator_adversarial(losses.get(loss), view),
+        np.mean(real) - np.mean(fake), rtol=1e-6)
 
 
 def test_joint_critic_splits_its_flat_input_into_image_and_code():
@@ -186,6 +188,16 @@ def test_gaussian_mmd_is_zero_for_one_distribution_and_matches_a_loop():
                              'model.critic_args': {},
                              'family_args.ssgan.weight': 1.0}),
      "unknown argument 'weight' for family 'ssgan'"),
+    # The default test split, train[1297:], inside the whole training split.
+    (dict(family='ssgan', **{'data.name': 'digits',
+                             'model.critic': 'semi_supervised',
+                             'model.critic_args': {}}),
+     r"test_split='train\[1297:\]' shares 500 examples with the training "
+     r"split config.data.split='train'; give disjoint"),
+    (dict(family='ssgan', **{'data.name': 'digits', 'data.split': 'train[:1300]',
+                             'model.critic': 'semi_supervised',
+                             'model.critic_args': {}}),
+     r"test_split='train\[1297:\]' shares 3 examples"),
 ])
 def test_bad_family_settings_are_one_clear_error(data_dir, overrides,
                                                    message):
@@ -261,3 +273,19 @@ def test_each_family_trains_evaluates_and_resumes(data_dir, tmp_path, name,
                                    workdir)
   for metric in family_metrics:
     assert again[metric] == pytest.approx(results[metric], rel=1e-5)
+
+
+@pytest.mark.parametrize('key, value, message', [
+    ('loss', 'wasserstein', "family 'seqgan' needs config.loss in minimax, "
+     "non_saturating; got 'wasserstein'"),
+    ('tricks', 'spectral_norm,feature_matching',
+     "family 'seqgan' cannot train with trick 'feature_matching'"),
+])
+def test_seqgan_refuses_losses_and_tricks_it_cannot_train_with(key, value,
+                                                               message):
+  config = config_lib.load(os.path.join(REPO, 'configs', 'seqgan_motifs.py')
+                           + ':policy_gradient')
+  config_lib.validate(config)
+  config[key] = value
+  with pytest.raises(config_lib.ConfigError, match=message):
+    config_lib.validate(config)

@@ -136,6 +136,23 @@ def test_in_memory_source_gives_the_same_batches(data_dir):
     np.testing.assert_array_equal(x['label'], y['label'])
 
 
+def test_unlabelled_records_read_as_class_zero():
+  # Datasets such as celeb_a have no 'label' feature.
+  images = np.random.default_rng(0).integers(0, 256, (12, 8, 8, 3), np.uint8)
+  source = [{'image': image} for image in images]
+  memory = pipeline.InMemorySource(source, chunk=5)
+  np.testing.assert_array_equal(memory.images, images)
+  np.testing.assert_array_equal(memory.labels, 0)
+  batch = next(pipeline.image_batches(source, batch_size=4, seed=0,
+                                      image_shape=(8, 8, 3), prefetch=0))
+  assert batch['image'].shape == (4, 8, 8, 3)
+  np.testing.assert_array_equal(batch['label'], 0)
+  examples, labels = pipeline.image_examples(source, image_shape=(8, 8, 3),
+                                             limit=5)
+  assert examples.shape == (5, 8, 8, 3)
+  np.testing.assert_array_equal(labels, 0)
+
+
 def test_processes_read_disjoint_shards(data_dir):
   source = tfds_sources.data_source('digits', data_dir)
   seen = []

@@ -41,6 +41,13 @@ def test_every_motif_sequence_holds_its_planted_motif():
     assert dataset.motifs[label] in string
 
 
+def test_more_motifs_than_exist_is_an_error_not_a_hang():
+  assert len(sequences.planted_motifs(50, 4, 20, 1).motifs) == 20
+  with pytest.raises(ValueError, match='num_motifs=21 distinct motifs of 1 '
+                     'residues do not exist; at most 20'):
+    sequences.planted_motifs(50, 4, 21, 1)
+
+
 def _write(tmp_path, text):
   path = tmp_path / 'seqs.fasta'
   path.write_text(text)

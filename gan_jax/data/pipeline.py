@@ -65,6 +65,12 @@ def read_records(source, indices) -> list[dict[str, Any]]:
   return [source[i] for i in indices]
 
 
+def record_label(record: dict[str, Any]) -> int:
+  """A record's class; 0 for datasets without a ``label`` feature (e.g.
+  ``celeb_a``), whose ``num_classes`` is 0, so the value is never used."""
+  return record.get('label', 0)
+
+
 class InMemorySource:
   """A random-access source of ``{'image', 'label'}`` records held as two
   numpy arrays, read once from another source.
@@ -82,7 +88,7 @@ class InMemorySource:
                                            min(start + chunk, len(source))))
       images.append(np.stack([np.asarray(r['image'], np.uint8)
                               for r in records]))
-      labels.append(np.array([r['label'] for r in records], np.int32))
+      labels.append(np.array([record_label(r) for r in records], np.int32))
     self.images = np.concatenate(images)
     self.labels = np.concatenate(labels)
 
@@ -119,7 +125,7 @@ def image_batches(source, *, batch_size: int, seed: int,
 
   def select(record: dict[str, Any]) -> dict[str, np.ndarray]:
     return {'image': np.asarray(record['image'], np.uint8),
-            'label': np.asarray(record['label'], np.int32)}
+            'label': np.asarray(record_label(record), np.int32)}
 
   def preprocess(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {'image': to_float_images(batch['image'], shape),
@@ -153,5 +159,5 @@ def image_examples(source, *, image_shape: Sequence[int], limit: int,
     images.append(to_float_images(
         np.stack([np.asarray(r['image'], np.uint8) for r in records]),
         tuple(image_shape)))
-    labels.append(np.array([r['label'] for r in records], np.int32))
+    labels.append(np.array([record_label(r) for r in records], np.int32))
   return np.concatenate(images), np.concatenate(labels)

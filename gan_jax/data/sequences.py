@@ -107,8 +107,12 @@ def planted_motifs(num_sequences: int = 10_000, length: int = 32,
   if num_motifs < 1 or num_sequences < 1:
     raise ValueError(f'num_motifs={num_motifs} and num_sequences='
                      f'{num_sequences} must be >= 1')
-  rng = np.random.default_rng(seed)
   alphabet = len(AMINO_ACIDS)
+  if num_motifs > alphabet ** motif_length:
+    raise ValueError(f'num_motifs={num_motifs} distinct motifs of '
+                     f'{motif_length} residues do not exist; at most '
+                     f'{alphabet ** motif_length}')
+  rng = np.random.default_rng(seed)
   motifs = set()
   while len(motifs) < num_motifs:
     motifs.add(tuple(rng.integers(0, alphabet, motif_length)))

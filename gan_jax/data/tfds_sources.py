@@ -91,3 +91,27 @@ def _exclusive(lock_path: str):
 def data_source(name: str, data_dir: str, split: str = 'train'):
   """A random-access source of ``name``'s ``split`` (dicts of numpy arrays)."""
   return builder(name, data_dir).as_data_source(split=split)
+
+
+def example_ranges(name: str, data_dir: str,
+                   split: str) -> list[tuple[str, int, int]]:
+  """The examples ``split`` of ``name`` reads, TFDS's slicing resolved:
+  ``(split name, first index, end index)`` ranges."""
+  splits = builder(name, data_dir).info.splits
+  instruction = tfds.core.ReadInstruction.from_spec(split)
+  return [(part.splitname, part.from_ or 0,
+           splits[part.splitname].num_examples if part.to is None
+           else part.to)
+          for part in instruction.to_absolute(splits)]
+
+
+def shared_examples(name: str, data_dir: str, split: str,
+                    other_split: str) -> int:
+  """How many examples the splits ``split`` and ``other_split`` of ``name``
+  both read (0 for disjoint slices, e.g. ``train[:1297]`` and
+  ``train[1297:]``)."""
+  return sum(max(0, min(end, other_end) - max(first, other_first))
+             for part, first, end in example_ranges(name, data_dir, split)
+             for other, other_first, other_end in example_ranges(
+                 name, data_dir, other_split)
+             if part == other)

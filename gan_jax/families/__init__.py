@@ -88,6 +88,29 @@ def check_models(name: str, generator: str, critic: str, data_kind: str,
                        f'{", ".join(allowed)}; got {chosen!r}')
 
 
+# SeqGAN's reward is D(Y) = σ(logit), a probability only the cross-entropy
+# losses train the critic to output; its fakes are sampled tokens, through
+# which no gradient reaches the generator, so feature matching's is zero.
+REQUIRED_LOSSES: dict[str, tuple[str, ...]] = {
+    'seqgan': ('minimax', 'non_saturating'),
+}
+REFUSED_TRICKS: dict[str, tuple[str, ...]] = {
+    'seqgan': ('feature_matching',),
+}
+
+
+def check_objective(name: str, loss: str, tricks: list[str]) -> None:
+  """ValueError unless family ``name`` can train with ``loss`` and the
+  tricks named in ``tricks``."""
+  allowed = REQUIRED_LOSSES.get(name)
+  if allowed and loss not in allowed:
+    raise ValueError(f'family {name!r} needs config.loss in '
+                     f'{", ".join(allowed)}; got {loss!r}')
+  for trick in tricks:
+    if trick in REFUSED_TRICKS.get(name, ()):
+      raise ValueError(f'family {name!r} cannot train with trick {trick!r}')
+
+
 def from_config(name: str, family_args: Mapping[str, Mapping[str, Any]],
                 context: Context) -> Family:
   """The family ``name`` with its arguments from ``family_args``.
@@ -108,4 +131,4 @@ def from_config(name: str, family_args: Mapping[str, Mapping[str, Any]],
 
 
 __all__ = ['Context', 'EvalModels', 'FAMILIES', 'Family', 'Pair',
-           'check_models', 'default_args', 'from_config', *FAMILIES]
+           'check_models', 'check_objective', 'default_args', 'from_config', *FAMILIES]

@@ -10,8 +10,11 @@ The generator side minimises the critic's own objective with the labels
 swapped (the pair it makes should look real, the pair E makes from data
 should look generated), the non-saturating form both papers train with.
 For ``minimax`` and ``non_saturating`` this is -log D(G(z), z) -
-log(1 - D(x, E(x))); for ``wasserstein`` and ``hinge`` the same swap of
-the critic's objective.
+log(1 - D(x, E(x))); for ``wasserstein`` and ``least_squares`` the same
+swap of the critic's objective. For ``hinge`` it is the scores themselves,
+E s(x, E(x)) - E s(G(z), z), as BigBiGAN trains E and G (Donahue &
+Simonyan 2019) and as the hinge GAN's generator minimises -E s(G(z)): the
+swapped hinge would give no gradient once the scores pass ±1.
 
 Evaluation adds ``reconstruction_mse`` (mean squared pixel error of
 G(E(x)) over the reference images, pixels in [-1, 1]) and
@@ -28,6 +31,7 @@ import math
 import jax
 import numpy as np
 
+from gan_jax import losses
 from gan_jax.families import base
 from gan_jax.families.batches import in_chunks
 from gan_jax.models import joint
@@ -41,6 +45,8 @@ def _pair(generator, images, z):
 
 def _swapped_adversarial(loss, view, generator=None, pair=None):
   del generator, pair
+  if loss == losses.get('hinge'):
+    loss = losses.get('wasserstein')
   return loss.critic(view.fake_out.logits, view.real_out.logits, 1.0)
 
 

@@ -14,8 +14,11 @@ and the generator ascends E[Σ_t Q(y_1..t) ∇ log π(y_t | y_<t)] (REINFORCE
 with the rewards held fixed). The critic trains on the policy's exact
 (hard) samples as in any GAN.
 
-Rollouts cost num_rollouts × (T − 1) generated sequences per real one, each
-scored by the critic: most of a step's time. The paper uses 16 rollouts and
+Rollouts cost num_rollouts × (T − 1) completions per generated sequence,
+each scored by the critic: most of a step's time. The reward being a
+probability, the family trains with the cross-entropy losses only
+(``minimax``, ``non_saturating``), and refuses feature matching, whose
+gradient cannot pass through sampled tokens. The paper uses 16 rollouts and
 pre-trains the generator by maximum likelihood; here it is trained from
 scratch adversarially (the pre-training is left out).
 

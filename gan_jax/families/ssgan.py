@@ -11,12 +11,14 @@ D = Z / (Z + 1). The generator is trained by feature matching
 combination that gave the paper's semi-supervised results.
 
 The labelled set is ``labels_per_class`` examples of each class drawn from
-the training split with ``label_seed`` (the rest of the split is used
-without labels); each critic update adds the cross-entropy of a batch of
-``labelled_batch_size`` of them, drawn with replacement.
+the training split with ``label_seed``; the GAN loss sees the whole split
+without labels, as in the paper. Each critic update adds the
+cross-entropy of a batch of ``labelled_batch_size`` labelled examples,
+drawn with replacement.
 
 Evaluation adds ``test_accuracy`` of the critic's classes on
-``test_split`` (which must not overlap ``config.data.split``) and, next to
+``test_split`` (refused if it shares an example with ``config.data.split``)
+and, next to
 it, ``supervised_only_test_accuracy``: the same critic architecture trained
 from scratch on the labelled examples alone (cross-entropy, the critic's
 Adam settings, ``baseline_steps`` updates of the same batch size), computed
@@ -36,6 +38,7 @@ import optax
 
 from gan_jax import data
 from gan_jax import models
+from gan_jax.data import tfds_sources
 from gan_jax.families import base
 from gan_jax.families.batches import in_chunks
 
@@ -146,6 +149,13 @@ def ssgan(context: Context, labels_per_class: int = 10, label_seed: int = 0,
     raise ValueError(f'the critic must be semi_supervised with label_classes='
                      f'{dataset.num_classes} (the dataset\'s classes), got '
                      f'{type(context.critic).__name__} with {classes}')
+  shared = tfds_sources.shared_examples(dataset.name, dataset.data_dir,
+                                        dataset.split, test_split)
+  if shared:
+    raise ValueError(
+        f'test_split={test_split!r} shares {shared} examples with the '
+        f'training split config.data.split={dataset.split!r}; give disjoint '
+        "slices, e.g. data.split='train[:1297]', test_split='train[1297:]'")
   images, labels = dataset.examples(10 ** 9, seed=label_seed)
   labelled_images, labelled_labels = labelled_subset(images, labels,
                                                      labels_per_class)
