@@ -1,8 +1,10 @@
 """2-D Gaussian mixtures, sampled on device from a PRNG key.
 
-The protocol is the one of Metz et al. 2017 (Unrolled GAN), reused by VEEGAN
-(Srivastava et al. 2017), PacGAN (Lin et al. 2018) and GDPP (Elfeki et al.
-2019): equally weighted isotropic Gaussians,
+The ring of Metz et al. 2017 (Unrolled GAN) and the grid VEEGAN (Srivastava
+et al. 2017) added, at the sizes of the PacGAN (Lin et al. 2018) and GDPP
+(Elfeki et al. 2019) code, whose tables docs/reproductions.md compares
+with (Metz et al.'s own ring is larger): equally weighted isotropic
+Gaussians,
 
 * ``ring8``: 8 modes on the unit circle at angles 2πk/8, k = 0..7, std 0.01.
   (Two reference implementations build the angles with ``linspace`` including
