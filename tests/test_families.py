@@ -178,6 +178,19 @@ def test_gaussian_mmd_is_zero_for_one_distribution_and_matches_a_loop():
   assert abs(same) < 0.01 < metrics.gaussian_mmd2(a, b)
 
 
+def test_gaussian_mmd_of_collapsed_codes_is_defined():
+  # 19 of 20 pooled samples on one point: the median distance is 0.
+  collapsed = np.zeros((10, 2))
+  almost = np.concatenate([np.zeros((9, 2)), np.ones((1, 2))])
+  mmd = metrics.gaussian_mmd2(collapsed, almost)
+  # h² = 2, the only non-zero squared distance: k = e^(-2 / 4) between the
+  # two points, 1 elsewhere; unbiased MMD² = within a + within b - 2 across.
+  k = np.exp(-0.5)
+  expected = 1 + (72 + 18 * k) / 90 - 2 * (90 + 10 * k) / 100
+  np.testing.assert_allclose(mmd, expected, rtol=1e-12)
+  assert metrics.gaussian_mmd2(collapsed, collapsed) == 0.0
+
+
 @pytest.mark.parametrize('overrides, message', [
     (dict(family='vae'), "unknown family 'vae'"),
     (dict(family='bigan'), "family 'bigan' trains on images only, not points"),

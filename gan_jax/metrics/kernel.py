@@ -85,15 +85,21 @@ def gaussian_mmd2(samples_a, samples_b, bandwidth: float = 0.0) -> float:
   Args:
     samples_a: ``[m, dim]``, m ≥ 2.
     samples_b: ``[n, dim]``, n ≥ 2.
-    bandwidth: h > 0, or 0 for the median heuristic.
+    bandwidth: h > 0, or 0 for the median heuristic (over the pairs at a
+      non-zero distance).
   """
   a = _as_features(samples_a, 'samples_a')
   b = _as_features(samples_b, 'samples_b')
   if not bandwidth:
     pooled = np.concatenate([a, b])
     distances = _squared_distances(pooled, pooled)
-    bandwidth = float(np.sqrt(np.median(
-        distances[np.triu_indices(len(pooled), 1)])))
+    distances = distances[np.triu_indices(len(pooled), 1)]
+    # Non-zero pairs only: with more than half the samples on one point
+    # (collapsed codes) the plain median is 0 and the kernel undefined.
+    distances = distances[distances > 0]
+    if not len(distances):  # Every sample is the same point.
+      return 0.0
+    bandwidth = float(np.sqrt(np.median(distances)))
   scale = 2.0 * bandwidth ** 2
   return _unbiased_mmd2(
       lambda x, y: np.exp(-_squared_distances(x, y) / scale), a, b)
