@@ -18,7 +18,12 @@ GAN.
 Evaluation adds ``reconstruction_mse`` (mean squared pixel error of
 Dec(E(x)) on the reference images, pixels in [-1, 1]) and ``code_mmd``, the
 Gaussian-kernel MMD² between the codes of those images and as many prior
-samples (≈ 0 when the aggregated posterior matches the prior).
+samples (≈ 0 when the aggregated posterior matches the prior). The codes
+scored are the encoder's outputs in evaluation mode: with
+``stochastic=True`` (``gan_jax.models.Autoencoder``) those are the means
+μ(x), without the spread σ(x) adds to the aggregated posterior, so there
+``code_mmd`` stays above 0 at the optimum; the default encoder is
+deterministic, and its codes are the aggregated posterior's samples.
 
 Reference:
   Makhzani et al. 2016, "Adversarial Autoencoders", ICLR workshop.
