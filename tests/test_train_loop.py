@@ -36,8 +36,8 @@ def test_diagnostics_and_ema_evaluations_are_logged(tmp_path):
 
 
 @pytest.mark.slow
-def test_every_eval_competes_for_best_and_resume_past_the_end_refused(tmp_path,
-                                                           monkeypatch):
+def test_every_eval_competes_for_best_and_resume_past_the_end_refused(
+    tmp_path, monkeypatch):
   # Evaluations at steps 2, 4, 6, 8 with scripted scores, the best at 4; a
   # regular checkpoint only at the end.
   scores = {2: 0.1, 4: 0.9, 6: 0.3, 8: 0.2}
