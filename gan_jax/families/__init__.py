@@ -131,4 +131,5 @@ def from_config(name: str, family_args: Mapping[str, Mapping[str, Any]],
 
 
 __all__ = ['Context', 'EvalModels', 'FAMILIES', 'Family', 'Pair',
-           'check_models', 'check_objective', 'default_args', 'from_config', *FAMILIES]
+           'check_models', 'check_objective', 'default_args', 'from_config',
+           *FAMILIES]
