@@ -137,13 +137,13 @@ def build_critic(name: str, args: Mapping[str, Any],
                 batch_axis=batch_axis)
 
 
-# Critic arguments whose setting makes every output depend on the whole batch,
-# with a setting that does not: batch statistics (Ioffe & Szegedy 2015), the
-# minibatch standard deviation (Karras et al. 2018) and minibatch
-# discrimination (Salimans et al. 2016).
-_BATCH_COUPLING_ARGS = (('normalization', 'batch', 'layer'),
-                        ('minibatch_stddev', True, False),
-                        ('minibatch_discrimination', None, 0))
+# Critic arguments that can make every output depend on the whole batch: the
+# argument, whether its value does, and a value that does not. Batch
+# statistics (Ioffe & Szegedy 2015), the minibatch standard deviation (Karras
+# et al. 2018) and minibatch discrimination (Salimans et al. 2016).
+_BATCH_COUPLING_ARGS = (('normalization', lambda v: v == 'batch', 'layer'),
+                        ('minibatch_stddev', bool, False),
+                        ('minibatch_discrimination', bool, 0))
 
 
 def batch_coupling(critic: nn.Module) -> tuple[str, Any, Any] | None:
@@ -154,9 +154,9 @@ def batch_coupling(critic: nn.Module) -> tuple[str, Any, Any] | None:
   ``alternative`` one without the coupling; None when each output depends
   on its own example only (what per-example input-gradient penalties need).
   """
-  for field, coupled, alternative in _BATCH_COUPLING_ARGS:
+  for field, couples, alternative in _BATCH_COUPLING_ARGS:
     value = getattr(critic, field, alternative)
-    if (value == coupled) if coupled is not None else bool(value):
+    if couples(value):
       return field, value, alternative
   if isinstance(getattr(critic, 'trunk', None), str):
     found = batch_coupling(build_critic(critic.trunk, critic.trunk_args))
