@@ -17,7 +17,8 @@ setting with the hinge loss. For FID pass pytorch-fid's Inception weights,
 ``--config.eval.inception_weights=PATH`` (eval.json then has ``fd`` with
 ``feature_extractor: inception``); without them only pixel metrics are
 computed. Not reproduced here: no CIFAR-10 and no GPU in this environment;
-one step takes 8.9 s on a 2-core CPU. Any image dataset
+one step took 8.9 s on a 2-core CPU before the per-tap convolution kernel
+gradient (not re-measured since). Any image dataset
 works at 32×32×3, e.g. ``--config.data.name=digits`` (resized and
 channel-adapted), which is how the tests run it.
 """

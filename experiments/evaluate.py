@@ -10,8 +10,8 @@ raw one too, as ``raw/*``), scores them exactly as training does
 ``--out``). Examples:
 
   python experiments/evaluate.py --workdir=/tmp/gan_jax/dcgan_digits
-  python experiments/evaluate.py --workdir=/tmp/ring8 --checkpoint_step=5000 --num_samples=10000
-  python experiments/evaluate.py --workdir=/tmp/ring8 --best
+  python experiments/evaluate.py --workdir=/tmp/ring8 --checkpoint_step=15000 --num_samples=10000
+  python experiments/evaluate.py --workdir=/tmp/bigan_digits --best  # needs best_metric
 """
 
 import functools
