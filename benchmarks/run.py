@@ -40,9 +40,12 @@ Method: both sides of a case live in this one process. Each is built and
 warmed up (gan_jax: lowered and compiled, ``jax_compile_s``, then one call;
 PyTorch: its first call, ``torch_first_call_s``); one more call sizes a
 round to about ``--round_seconds`` (whole calls, at least one); then
-``--repeats`` rounds alternate the sides (gan_jax, PyTorch, gan_jax, ...)
-and each side's rate is the median of its rounds (all rounds are in
-``*_rates``). ``ratio`` = gan_jax's rate / the other side's. Peak memory
+``--repeats`` times both sides are timed for one round each, in the order
+gan_jax, PyTorch, then PyTorch, gan_jax, and so on, each round after
+``--pause_seconds`` of sleep; each side's rate is the median of its rounds
+(all rounds are in ``*_rates``). ``ratio`` = gan_jax's rate / the other
+side's. Where both sides return a value (the Fréchet distance) the run
+fails unless they agree to a relative 1e-6. Peak memory
 cannot be told apart in one process, so each side is also built and warmed
 up alone in a fresh process (same flags): ``*_peak_rss_mb`` is the growth
 of that process's peak resident memory (Linux ``VmHWM``) over its resident
@@ -62,6 +65,13 @@ what the device reaches in practice), and on GPUs in
 ``flop_count.DATASHEET_FLOPS_PER_SEC`` ``*_mfu`` divides it by the data
 sheet's dense TF32 peak: model FLOPs utilisation.
 
+On CUDA both sides compute float32 products and convolutions in TF32 (JAX's
+default precision; PyTorch is set to match) and both pick convolution
+algorithms by timing them (``cudnn.benchmark``); the batches are on the
+device before timing on both sides, and JAX does not preallocate GPU memory
+(``XLA_PYTHON_CLIENT_PREALLOCATE=false`` unless set), so that both share the
+device. ``machine`` records these settings.
+
 Prints a table and, with ``--out``, writes ``{"cases": [...], "machine":
 ..., "peaks": ..., "versions": ..., "quick": ...}``. A full run takes about
 20 minutes on 2 CPU cores (sngan_resnet32_step's steps take about 25 s
@@ -71,10 +81,11 @@ takes several minutes and is for checking the harness, not for numbers.
 Time on an otherwise idle machine: PyTorch's OpenMP threads wait for each
 other at every operation when other jobs share the cores
 (``--torch_threads=1`` avoids that, at the cost of parallelism). PyTorch's
-idle OpenMP threads spin for a while after each operation, which slows the
-gan_jax round that follows a PyTorch one; ``OMP_WAIT_POLICY=PASSIVE``
-avoids that but slows PyTorch's small operations (mlp2d_step: 69 against
-94-99 steps/s), so it is left at PyTorch's default.
+idle OpenMP threads spin for a while after each operation, which slowed
+the gan_jax round that directly followed a PyTorch one (hence the pause and
+the alternating order); ``OMP_WAIT_POLICY=PASSIVE`` avoids that but slows
+PyTorch's small operations (mlp2d_step: 69 against 94-99 steps/s), so it is
+left at PyTorch's default.
 """
 
 import dataclasses
@@ -86,6 +97,10 @@ import platform
 import subprocess
 import sys
 from typing import Any, Callable
+
+# Before jax starts: JAX would otherwise reserve 75 % of a GPU's memory for
+# itself, leaving the PyTorch side of the same process a quarter of it.
+os.environ.setdefault('XLA_PYTHON_CLIENT_PREALLOCATE', 'false')
 
 from absl import app
 from absl import flags
@@ -115,6 +130,10 @@ _REPEATS = flags.DEFINE_integer(
 _ROUND_SECONDS = flags.DEFINE_float(
     'round_seconds', None, 'Approximate length of a round (default 2; 0.3 '
     'with --quick).')
+_PAUSE_SECONDS = flags.DEFINE_float(
+    'pause_seconds', None, 'Sleep before each timed round, so that what one '
+    "side leaves running (PyTorch's spinning OpenMP threads) dies down "
+    '(default 1; 0.1 with --quick).')
 _MEMORY = flags.DEFINE_bool(
     'memory', True, 'Measure each side\'s peak memory in a fresh process.')
 _TORCH_DEVICE = flags.DEFINE_string(
@@ -134,6 +153,7 @@ _ACCELERATOR_CASES = ('sngan_resnet32_b256_step',)
 _FEATURES = (50_000, 2_048)
 _QUICK_FEATURES = (10_000, 512)
 _SWEEP_SEEDS = 8
+_VALUE_RTOL = 1e-6  # Fréchet distances in float64 agree to ~1e-8.
 
 
 @dataclasses.dataclass
@@ -329,8 +349,8 @@ def _startup(timed: timing.Timed) -> tuple[str, float]:
   return 'first_call_s', timed.first_call_seconds
 
 
-def _run_case(name: str, quick: bool, repeats: int,
-              round_seconds: float) -> dict[str, Any]:
+def _run_case(name: str, quick: bool, repeats: int, round_seconds: float,
+              pause_seconds: float) -> dict[str, Any]:
   case = CASES[name]
   result = {'name': name, 'unit': case.unit}
   if _MEMORY.value:
@@ -342,7 +362,7 @@ def _run_case(name: str, quick: bool, repeats: int,
   timed = {side: make(shared) for side, make in case.sides.items()}
   rounds = [(t, timing.units_per_round(t, round_seconds))
             for t in timed.values()]
-  timing.interleave(rounds, repeats)
+  timing.interleave(rounds, repeats, pause_seconds)
   for side, t in timed.items():
     key, seconds = _startup(t)
     result.update({f'{side}_per_sec': timing.median_rate(t),
@@ -350,6 +370,15 @@ def _run_case(name: str, quick: bool, repeats: int,
     if isinstance(getattr(t, 'last', None), float):
       result[f'{side}_value'] = t.last
   baseline = list(case.sides)[1]
+  if 'jax_value' in result and f'{baseline}_value' in result:
+    # Timing two computations is only a comparison if they agree.
+    expected = result[f'{baseline}_value']
+    difference = abs(result['jax_value'] - expected) / abs(expected)
+    result['value_relative_difference'] = difference
+    if difference > _VALUE_RTOL:
+      raise RuntimeError(f'{name}: gan_jax computed {result["jax_value"]}, '
+                         f'{baseline} {expected} (relative difference '
+                         f'{difference:.2g} > {_VALUE_RTOL})')
   if 'model_flops_per_unit' in result:
     result.update(_utilisation(result, case.sides, quick))
   result.setdefault('torch_per_sec', None)
@@ -390,6 +419,18 @@ def _utilisation(result: dict[str, Any], sides, quick: bool
   return found
 
 
+def _match_gpu_settings() -> None:
+  """On CUDA, PyTorch as XLA runs: float32 products in TF32 (XLA's default
+  precision on TF32 GPUs; PyTorch's default uses TF32 only for convolutions)
+  and convolution algorithms chosen by timing them (XLA autotunes while
+  compiling; PyTorch's first call then does it, in ``torch_first_call_s``).
+  """
+  if _torch_device().type == 'cuda':
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+
+
 def _machine() -> dict[str, Any]:
   cpu = platform.processor()
   if os.path.exists('/proc/cpuinfo'):
@@ -401,7 +442,14 @@ def _machine() -> dict[str, Any]:
           'platform': platform.platform(),
           'jax_devices': [d.device_kind for d in jax.devices()],
           'torch_device': str(_torch_device()),
-          'torch_threads': torch.get_num_threads()}
+          'torch_threads': torch.get_num_threads(),
+          # XLA:CPU runs on every core the process may use.
+          'cpus_available': len(os.sched_getaffinity(0)),
+          'jax_default_matmul_precision':
+              jax.config.jax_default_matmul_precision,
+          'torch_matmul_tf32': torch.backends.cuda.matmul.allow_tf32,
+          'torch_cudnn_tf32': torch.backends.cudnn.allow_tf32,
+          'torch_cudnn_benchmark': torch.backends.cudnn.benchmark}
 
 
 def _versions() -> dict[str, str]:
@@ -444,6 +492,7 @@ def main(argv):
   quick = _QUICK.value
   if _TORCH_THREADS.value:
     torch.set_num_threads(_TORCH_THREADS.value)
+  _match_gpu_settings()
   if _MEMORY_OF.value:
     case_name, side = _MEMORY_OF.value.split(':')
     _measure_memory_alone(case_name, side, quick)
@@ -458,9 +507,12 @@ def main(argv):
       sys.exit(2)
   repeats = _REPEATS.value or (3 if quick else 5)
   round_seconds = _ROUND_SECONDS.value or (0.3 if quick else 2.0)
+  pause_seconds = (_PAUSE_SECONDS.value if _PAUSE_SECONDS.value is not None
+                   else 0.1 if quick else 1.0)
   results = []
   for name in names:
-    results.append(_run_case(name, quick, repeats, round_seconds))
+    results.append(_run_case(name, quick, repeats, round_seconds,
+                             pause_seconds))
     print(json.dumps({k: v for k, v in results[-1].items()
                       if not k.endswith('_rates')}), flush=True)
   _print_table(results)

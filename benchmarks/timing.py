@@ -35,7 +35,9 @@ class FusedSteps:
   state it runs on.
 
   ``batches`` are the host batches of one call (``HostBatches.take``; ``()``
-  for datasets sampled on device), passed again at every call. With
+  for datasets sampled on device), put on the device once and passed again
+  at every call: what is timed is the step, not a host-to-device copy (the
+  PyTorch twins also hold their batch on the device). With
   ``seeds > 1`` the state of that many seeds is stacked and the steps
   vmapped (:mod:`gan_jax.run_layout`); a unit is then one step of one seed.
   ``compile_seconds`` is the time of lowering and compiling; construction
@@ -46,7 +48,7 @@ class FusedSteps:
                data_parallel: parallel.DataParallel, seeds: int = 1):
     self.units_per_call = steps_per_call * seeds
     layout = run_layout.RunLayout(data_parallel, seeds)
-    self.batches = layout.put_batches([batches] * seeds)
+    self.batches = jax.device_put(layout.put_batches([batches] * seeds))
     init = jax.jit(functools.partial(train.init_state, gan))
     self.state = layout.to_step([
         layout.data_parallel.replicate(init(jax.random.PRNGKey(seed)))
@@ -112,10 +114,19 @@ def units_per_round(timed: Timed, seconds: float) -> int:
   return calls * timed.units_per_call
 
 
-def interleave(rounds: list[tuple[Timed, int]], repeats: int) -> None:
-  """Times each ``(timed, num_units)`` once per round, ``repeats`` rounds."""
-  for _ in range(repeats):
-    for timed, num_units in rounds:
+def interleave(rounds: list[tuple[Timed, int]], repeats: int,
+               pause_seconds: float = 0.0) -> None:
+  """Times each ``(timed, num_units)`` once per repeat, ``repeats`` times.
+
+  Odd repeats run the list in reverse (A B, B A, A B, ...), so what one
+  side leaves behind for the next (PyTorch's OpenMP threads spin for a
+  while after their last operation, caches, clock boosts) falls on every
+  side alike; ``pause_seconds`` of sleep before each timed round lets such
+  leftovers die down.
+  """
+  for repeat in range(repeats):
+    for timed, num_units in rounds[::-1] if repeat % 2 else rounds:
+      time.sleep(pause_seconds)
       timed.time(num_units)
 
 

@@ -490,6 +490,10 @@ class TorchGan:
     self.g_optimizer = adam(self.generator, config.optim.g_lr)
     self.d_optimizer = adam(self.critic, config.optim.d_lr)
     self.mixture = (gan.dataset if data.is_on_device(gan.dataset) else None)
+    # On the device once: a copy from host memory at every step would make
+    # each CUDA step wait for the queue to drain.
+    self.centers = (torch.as_tensor(self.mixture.centers, device=device)
+                    if self.mixture else None)
 
   def load(self, state: train.TrainState) -> None:
     """Takes gan_jax's parameters (and spectral-norm vectors) from
@@ -509,7 +513,7 @@ class TorchGan:
   def _sample_mixture(self) -> Tensor:
     """``[n_critic, batch, dim]`` points of the mixture (one mode each,
     uniformly, plus isotropic noise)."""
-    centers = torch.as_tensor(self.mixture.centers, device=self.device)
+    centers = self.centers
     count = self.n_critic * self.batch_size
     modes = torch.randint(len(centers), (count,), device=self.device,
                           generator=self.rng)
@@ -585,13 +589,16 @@ def reference_frechet_distance(features_a: np.ndarray,
                                eps: float = 1e-6) -> float:
   """The Fréchet distance of two feature sets as pytorch-fid computes it.
 
-  Mean and covariance with ``np.mean`` / ``np.cov`` (float64), then
+  The features in float64, as pytorch-fid's activation array is; mean and
+  covariance with ``np.mean`` / ``np.cov``, then
   ‖μa − μb‖² + Tr Σa + Tr Σb − 2 Tr sqrtm(Σa Σb) with
   ``scipy.linalg.sqrtm`` of the non-symmetric product; if that is not
   finite, ``eps`` is added to both diagonals and it is tried again; an
   imaginary part of the root is dropped (an error if its diagonal has one
   above 1e-3).
   """
+  features_a = np.asarray(features_a, np.float64)
+  features_b = np.asarray(features_b, np.float64)
   mu_a, mu_b = np.mean(features_a, axis=0), np.mean(features_b, axis=0)
   sigma_a = np.cov(features_a, rowvar=False)
   sigma_b = np.cov(features_b, rowvar=False)

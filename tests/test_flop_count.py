@@ -1,5 +1,8 @@
 """benchmarks/flop_count.py: model FLOPs counted from jaxprs."""
 
+import functools
+import os
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -7,9 +10,12 @@ import numpy as np
 import pytest
 
 from benchmarks import flop_count
+from gan_jax import config as config_lib
+from gan_jax import train
 from gan_jax.models import convolution
 from gan_jax.models import upsampling
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
 
 
@@ -45,10 +51,14 @@ def test_convolution_counts_multiply_adds_on_real_pixels(name):
   forward = 2 * batch * c_in * c_out * _real_pairs(conv, height, width,
                                                    kernel_hw)
   assert flop_count.count(conv, x, w) == forward
-  # Input and kernel gradients each repeat the forward's multiply-adds.
+  # Input and kernel gradients each repeat the forward's multiply-adds (the
+  # value is returned: a gradient alone would not need this forward).
   loss = lambda x, w: conv(x, w).sum()
-  assert flop_count.count(jax.grad(loss, argnums=(0, 1)), x, w) == 3 * forward
-  assert flop_count.count(jax.grad(loss, argnums=1), x, w) == 2 * forward
+  assert flop_count.count(jax.value_and_grad(loss, argnums=(0, 1)), x,
+                          w) == 3 * forward
+  assert flop_count.count(jax.value_and_grad(loss, argnums=1), x,
+                          w) == 2 * forward
+  assert flop_count.count(jax.grad(loss, argnums=1), x, w) == forward
 
 
 def test_gan_jax_cpu_formulations_count_as_the_model():
@@ -59,7 +69,8 @@ def test_gan_jax_cpu_formulations_count_as_the_model():
   _, plain = _CONVOLUTIONS['transposed stride 2']
   assert flop_count.count(upsampling.transposed_conv, x, w) == (
       flop_count.count(plain, x, w))
-  grads = lambda f: jax.grad(lambda x, w: f(x, w).sum(), argnums=(0, 1))
+  grads = lambda f: jax.value_and_grad(lambda x, w: f(x, w).sum(),
+                                       argnums=(0, 1))
   assert flop_count.count(grads(upsampling.transposed_conv), x, w) == (
       flop_count.count(grads(plain), x, w))
   strided = lambda x, w: convolution.conv_general_dilated(
@@ -86,6 +97,41 @@ def test_products_loops_and_branches():
     flop_count.count(lambda x: lax.while_loop(lambda c: c.sum() < 9,
                                               lambda c: c @ m, x),
                      jnp.ones((3, 5)))
+
+
+def test_products_nothing_uses_are_not_counted():
+  # As XLA drops them before running: at top level, inside jit and inside
+  # a scan body (the generator update traces a critic pass it never uses).
+  m = jnp.ones((5, 5))
+  def wasteful(x):
+    unused = x @ m @ m
+    del unused
+    return x @ m
+  one = 2 * 3 * 5 * 5
+  x = jnp.ones((3, 5))
+  assert flop_count.count(wasteful, x) == one
+  assert flop_count.count(jax.jit(wasteful), x) == one
+  # The scan's per-step outputs are thrown away by the caller.
+  scanned = lambda x: lax.scan(lambda c, _: (wasteful(c), c @ m @ m), x,
+                               None, length=4)[0]
+  assert flop_count.count(scanned, x) == 4 * one
+
+
+def test_ring8_train_step_counts_the_products_by_hand():
+  # configs/ring8.py: G 256 -> 128 -> 128 -> 2, D 2 -> 128 -> 128 -> 1,
+  # batch 512, one critic and one generator update. Multiply-adds per
+  # example of each pass (weight and input gradients each repeat a layer's
+  # forward; no input gradient of a first layer, whose input is data):
+  g, d = 256 * 128 + 128 * 128 + 128 * 2, 2 * 128 + 128 * 128 + 128 * 1
+  g_input_grad, d_input_grad = g - 256 * 128, d - 2 * 128
+  critic_update = g + 2 * d + 2 * (d + d_input_grad)
+  generator_update = g + d + d + (g + g_input_grad)
+  config = config_lib.load(os.path.join(REPO, 'configs/ring8.py'))
+  gan = train.build(config)
+  state = jax.jit(functools.partial(train.init_state, gan))(
+      jax.random.PRNGKey(0))
+  assert flop_count.count(train.make_fused_steps(gan, 1), state) == (
+      2 * 512 * (critic_update + generator_update))
 
 
 def test_datasheet_peaks_and_measured_matmul():

@@ -180,3 +180,6 @@ def test_run_quick_writes_the_results(tmp_path):
   assert mlp['generator_parameters'] == 49_666
   assert frechet['jax_value'] == pytest.approx(frechet['torch_value'],
                                                rel=1e-6)
+  assert frechet['value_relative_difference'] < 1e-6
+  assert results['machine']['cpus_available'] >= 1
+  assert not results['machine']['torch_cudnn_benchmark']  # Only on CUDA.
