@@ -227,10 +227,7 @@ def image_metrics(real_images: np.ndarray, fake_images: np.ndarray,
         'kid_mean': kid_mean, 'kid_std': kid_std,
         'is_mean': is_mean, 'is_std': is_std,
         'mode_score': metrics.mode_score(fake.probs, real.probs),
-        **metrics.precision_recall(real.features, fake.features),
-        **metrics.density_coverage(real.features, fake.features),
-        'one_nn_accuracy': metrics.one_nn_accuracy(real.features,
-                                                   fake.features),
+        **metrics.neighbour_metrics(real.features, fake.features),
     })
     if fake.channel_probs is not None and fake.channel_probs.shape[1] == 3:
       results.update(metrics.stacked_modes(fake.channel_probs))

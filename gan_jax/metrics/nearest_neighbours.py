@@ -29,13 +29,26 @@ matmuls, ``batch_size`` rows at a time, so e.g. 10k × 10k sets never hold more
 than a ``batch_size × n`` matrix. float64 keeps the strict comparisons
 meaningful (float32 expansion errors are ~1e-6 of ‖x‖²); on CPU it measured
 about as fast as jitted float32 JAX.
+
+All five numbers come from three kinds of distance block: real × real (the
+real radii, each real point's nearest other real point), fake × fake (the
+fake radii and nearest other fake point) and fake × real (ball membership
+both ways, nearest points across). :func:`neighbour_metrics` computes each
+block once for all five, about a third of the distances the three
+functions below compute when called one after the other (an evaluation of
+25,600 generated against 10,000 real 384-d features: 1.0 instead of 2.9
+billion distances); each of those functions computes only the blocks its
+own metrics need.
 """
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 DEFAULT_BATCH_SIZE = 1024
+PRECISION_RECALL_K = 3  # Kynkäänniemi et al. 2019.
+DENSITY_COVERAGE_K = 5  # Naeem et al. 2020.
 
 
 def _as_points(points, name: str) -> np.ndarray:
@@ -80,38 +93,116 @@ def _distance_blocks(x: np.ndarray, y: np.ndarray, batch_size: int,
     yield rows, block
 
 
-def _kth_neighbour_sq_radii(points: np.ndarray, k: int,
-                            batch_size: int) -> np.ndarray:
-  """``[n]`` squared distance of each point to its k-th nearest other point."""
-  if not 1 <= k < points.shape[0]:
-    raise ValueError(f'k must be in [1, n - 1] = [1, {points.shape[0] - 1}], '
-                     f'got {k}')
-  sq_radii = np.empty(points.shape[0])
+@dataclasses.dataclass
+class _OwnSet:
+  """One set against itself: ``sq_radii[k]`` the ``[n]`` squared distances
+  to each point's k-th nearest other point, ``nearest`` to its nearest
+  other point (+inf for a set of one)."""
+  sq_radii: dict[int, np.ndarray]
+  nearest: np.ndarray
+
+
+def _own_set(points: np.ndarray, ks: Sequence[int],
+             batch_size: int) -> _OwnSet:
+  for k in ks:
+    if not 1 <= k < points.shape[0]:
+      raise ValueError(f'k must be in [1, n - 1] = [1, {points.shape[0] - 1}]'
+                       f', got {k}')
+  kth = sorted({k - 1 for k in ks})
+  sq_radii = {k: np.empty(points.shape[0]) for k in ks}
+  nearest = np.empty(points.shape[0])
   for rows, block in _distance_blocks(points, points, batch_size,
                                       exclude_self=True):
-    sq_radii[rows] = np.partition(block, k - 1, axis=1)[:, k - 1]
-  return sq_radii
+    nearest[rows] = block.min(axis=1)
+    if kth:
+      block = np.partition(block, kth, axis=1)
+      for k in ks:
+        sq_radii[k][rows] = block[:, k - 1]
+  return _OwnSet(sq_radii, nearest)
 
 
-def _ball_hits(points: np.ndarray, centres: np.ndarray,
-               centre_sq_radii: np.ndarray,
-               batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-  """Strict ball membership of ``points`` in the balls around ``centres``.
+@dataclasses.dataclass
+class _Across:
+  """Fake × real: for each real k-ball radius set, ``fake_in_real[k]``
+  (``[m]`` how many real balls contain each fake point) and
+  ``real_ball_hit[k]`` (``[n]`` whether each real ball contains a fake
+  point); for each fake radius set, ``real_in_fake[k]`` (``[n]`` whether
+  each real point lies in a fake ball); and each point's squared distance
+  to the nearest point of the other set."""
+  fake_in_real: dict[int, np.ndarray]
+  real_ball_hit: dict[int, np.ndarray]
+  real_in_fake: dict[int, np.ndarray]
+  fake_nearest_real: np.ndarray
+  real_nearest_fake: np.ndarray
+
+
+def _across(real: np.ndarray, fake: np.ndarray, real_own: _OwnSet,
+            fake_own: _OwnSet | None, batch_size: int) -> _Across:
+  n, m = real.shape[0], fake.shape[0]
+  fake_sq_radii = fake_own.sq_radii if fake_own else {}
+  out = _Across({k: np.empty(m, np.int64) for k in real_own.sq_radii},
+                {k: np.zeros(n, bool) for k in real_own.sq_radii},
+                {k: np.zeros(n, bool) for k in fake_sq_radii},
+                np.empty(m), np.full(n, np.inf))
+  for rows, block in _distance_blocks(fake, real, batch_size):  # [rows, n]
+    out.fake_nearest_real[rows] = block.min(axis=1)
+    np.minimum(out.real_nearest_fake, block.min(axis=0),
+               out=out.real_nearest_fake)
+    for k, sq_radii in real_own.sq_radii.items():
+      inside = block < sq_radii[None, :]
+      out.fake_in_real[k][rows] = np.count_nonzero(inside, axis=1)
+      out.real_ball_hit[k] |= inside.any(axis=0)
+    for k, sq_radii in fake_sq_radii.items():
+      out.real_in_fake[k] |= (block < sq_radii[rows, None]).any(axis=0)
+  return out
+
+
+def _precision_recall(across: _Across, k: int) -> dict[str, float]:
+  return {'precision': float(np.mean(across.fake_in_real[k] > 0)),
+          'recall': float(np.mean(across.real_in_fake[k]))}
+
+
+def _density_coverage(across: _Across, k: int) -> dict[str, float]:
+  counts = across.fake_in_real[k]
+  return {'density': float(counts.sum() / (k * counts.shape[0])),
+          'coverage': float(np.mean(across.real_ball_hit[k]))}
+
+
+def _one_nn_accuracy(real_own: _OwnSet, fake_own: _OwnSet,
+                     across: _Across) -> float:
+  # Ties go to the real point: a real point is classified correctly when its
+  # nearest real point is at least as near as its nearest fake one, a fake
+  # point when its nearest fake point is strictly nearer than any real one.
+  correct = (np.count_nonzero(real_own.nearest <= across.real_nearest_fake)
+             + np.count_nonzero(fake_own.nearest < across.fake_nearest_real))
+  return float(correct / (real_own.nearest.shape[0]
+                          + fake_own.nearest.shape[0]))
+
+
+def neighbour_metrics(real, fake, precision_recall_k: int = PRECISION_RECALL_K,
+                      density_coverage_k: int = DENSITY_COVERAGE_K,
+                      batch_size: int = DEFAULT_BATCH_SIZE
+                      ) -> dict[str, float]:
+  """Precision, recall, density, coverage and 1-NN accuracy at once.
+
+  The values of :func:`precision_recall`, :func:`density_coverage` and
+  :func:`one_nn_accuracy` with these ``k``, each distance block computed
+  once (see the module docstring).
 
   Returns:
-    ``[n_points]`` number of balls containing each point, and ``[n_centres]``
-    whether each ball contains at least one point.
+    ``{'precision', 'recall', 'density', 'coverage', 'one_nn_accuracy'}``.
   """
-  counts = np.empty(points.shape[0], np.int64)
-  ball_hit = np.zeros(centres.shape[0], bool)
-  for rows, block in _distance_blocks(points, centres, batch_size):
-    inside = block < centre_sq_radii[None, :]
-    counts[rows] = np.count_nonzero(inside, axis=1)
-    ball_hit |= inside.any(axis=0)
-  return counts, ball_hit
+  real, fake = _as_pair(real, fake)
+  real_own = _own_set(real, {precision_recall_k, density_coverage_k},
+                      batch_size)
+  fake_own = _own_set(fake, (precision_recall_k,), batch_size)
+  across = _across(real, fake, real_own, fake_own, batch_size)
+  return {**_precision_recall(across, precision_recall_k),
+          **_density_coverage(across, density_coverage_k),
+          'one_nn_accuracy': _one_nn_accuracy(real_own, fake_own, across)}
 
 
-def precision_recall(real, fake, k: int = 3,
+def precision_recall(real, fake, k: int = PRECISION_RECALL_K,
                      batch_size: int = DEFAULT_BATCH_SIZE) -> dict[str, float]:
   """Improved precision and recall of Kynkäänniemi et al. 2019.
 
@@ -129,15 +220,13 @@ def precision_recall(real, fake, k: int = 3,
     ``{'precision': float, 'recall': float}``, both in [0, 1].
   """
   real, fake = _as_pair(real, fake)
-  real_sq_radii = _kth_neighbour_sq_radii(real, k, batch_size)
-  fake_sq_radii = _kth_neighbour_sq_radii(fake, k, batch_size)
-  fake_in_real, _ = _ball_hits(fake, real, real_sq_radii, batch_size)
-  real_in_fake, _ = _ball_hits(real, fake, fake_sq_radii, batch_size)
-  return {'precision': float(np.mean(fake_in_real > 0)),
-          'recall': float(np.mean(real_in_fake > 0))}
+  real_own = _own_set(real, (k,), batch_size)
+  fake_own = _own_set(fake, (k,), batch_size)
+  return _precision_recall(
+      _across(real, fake, real_own, fake_own, batch_size), k)
 
 
-def density_coverage(real, fake, k: int = 5,
+def density_coverage(real, fake, k: int = DENSITY_COVERAGE_K,
                      batch_size: int = DEFAULT_BATCH_SIZE) -> dict[str, float]:
   """Density and coverage of Naeem et al. 2020 (real-sample balls only).
 
@@ -155,10 +244,8 @@ def density_coverage(real, fake, k: int = 5,
     ``{'density': float, 'coverage': float}``.
   """
   real, fake = _as_pair(real, fake)
-  real_sq_radii = _kth_neighbour_sq_radii(real, k, batch_size)
-  counts, ball_hit = _ball_hits(fake, real, real_sq_radii, batch_size)
-  return {'density': float(counts.sum() / (k * fake.shape[0])),
-          'coverage': float(np.mean(ball_hit))}
+  real_own = _own_set(real, (k,), batch_size)
+  return _density_coverage(_across(real, fake, real_own, None, batch_size), k)
 
 
 def one_nn_accuracy(real, fake,
@@ -167,13 +254,13 @@ def one_nn_accuracy(real, fake,
 
   Pools real (label 1) and fake (label 0) points; each point is classified
   with the label of its nearest other point; the accuracy over all n + m
-  points is returned (Xu et al. 2018). Ties in distance go to the pooled
-  point listed first, i.e. real before fake.
+  points is returned (Xu et al. 2018). Ties in distance go to the real
+  point.
 
   Args:
     real: ``[n, dim]`` real features.
-    fake: ``[m, dim]`` generated features (n + m ≥ 2; use n = m so 0.5 is the
-      chance level).
+    fake: ``[m, dim]`` generated features (use n = m so 0.5 is the chance
+      level).
     batch_size: rows of the distance matrix computed at once.
 
   Returns:
@@ -181,13 +268,7 @@ def one_nn_accuracy(real, fake,
     separable sets, below 0.5 when fakes duplicate real points.
   """
   real, fake = _as_pair(real, fake)
-  pooled = np.concatenate([real, fake])
-  labels = np.concatenate([np.ones(real.shape[0], bool),
-                           np.zeros(fake.shape[0], bool)])
-  if pooled.shape[0] < 2:
-    raise ValueError('need at least two points in total')
-  correct = 0
-  for rows, block in _distance_blocks(pooled, pooled, batch_size,
-                                      exclude_self=True):
-    correct += np.count_nonzero(labels[block.argmin(axis=1)] == labels[rows])
-  return float(correct / pooled.shape[0])
+  real_own = _own_set(real, (), batch_size)
+  fake_own = _own_set(fake, (), batch_size)
+  return _one_nn_accuracy(real_own, fake_own,
+                          _across(real, fake, real_own, fake_own, batch_size))

@@ -5,6 +5,7 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from gan_jax.metrics import density_coverage
+from gan_jax.metrics import neighbour_metrics
 from gan_jax.metrics import one_nn_accuracy
 from gan_jax.metrics import precision_recall
 
@@ -56,6 +57,25 @@ def test_batched_metrics_equal_brute_force(batch_size):
       _brute_one_nn(real, fake))
 
 
+def _brute_all(real, fake, precision_recall_k, density_coverage_k):
+  return {**_brute_precision_recall(real, fake, precision_recall_k),
+          **_brute_density_coverage(real, fake, density_coverage_k),
+          'one_nn_accuracy': _brute_one_nn(real, fake)}
+
+
+@pytest.mark.parametrize('batch_size', [7, 4096])
+@pytest.mark.parametrize('ks', [(3, 5), (2, 2), (5, 1)])
+def test_all_at_once_equals_brute_force_and_the_single_metrics(batch_size,
+                                                               ks):
+  real, fake = _two_sets(5)
+  together = neighbour_metrics(real, fake, *ks, batch_size=batch_size)
+  assert together == pytest.approx(_brute_all(real, fake, *ks), abs=1e-15)
+  assert together == {
+      **precision_recall(real, fake, ks[0], batch_size=batch_size),
+      **density_coverage(real, fake, ks[1], batch_size=batch_size),
+      'one_nn_accuracy': one_nn_accuracy(real, fake, batch_size=batch_size)}
+
+
 def test_ties_and_duplicates_on_an_integer_grid_equal_brute_force():
   # Small integer coordinates: squared distances are exact in float64 and many
   # points lie exactly on another point's radius, or coincide.
@@ -67,6 +87,9 @@ def test_ties_and_duplicates_on_an_integer_grid_equal_brute_force():
         _brute_precision_recall(real, fake, k))
     assert density_coverage(real, fake, k, batch_size=9) == (
         pytest.approx(_brute_density_coverage(real, fake, k), abs=1e-15))
+    assert neighbour_metrics(real, fake, k, k + 1, batch_size=9) == (
+        pytest.approx(_brute_all(real, fake, k, k + 1), abs=1e-15))
+  assert one_nn_accuracy(real, fake, batch_size=9) == _brute_one_nn(real, fake)
 
 
 def test_point_exactly_on_the_radius_is_outside():
@@ -117,3 +140,5 @@ def test_rejects_bad_inputs():
     density_coverage(real, fake[:, :3])
   with pytest.raises(ValueError):
     one_nn_accuracy(real, fake, batch_size=0)
+  with pytest.raises(ValueError):
+    neighbour_metrics(real, fake, density_coverage_k=5)  # Needs k < n.
