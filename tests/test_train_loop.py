@@ -3,6 +3,7 @@
 import json
 import os
 
+import numpy as np
 import pytest
 
 from gan_jax import config as config_lib
@@ -66,3 +67,25 @@ def test_every_eval_competes_for_best_and_resume_past_the_end_refused(
     train.train_and_evaluate(config, str(tmp_path))
   with open(tmp_path / 'eval.json') as f:
     assert f.read() == finished
+
+
+@pytest.mark.slow
+def test_evaluating_more_often_leaves_training_unchanged(tmp_path):
+  # What lets a sweep evaluate only at the end (configs/sweeps/
+  # stacked_digits_tricks.py) and still report the runs of a sweep that
+  # also evaluated midway: evaluation draws from its own key.
+  finals = []
+  for eval_every in (2, 8):
+    config = tiny_config(num_train_steps=8, steps_per_call=2, log_every=2,
+                         eval_every=eval_every, sample_every=8,
+                         checkpoint_every=8)
+    config.eval.num_samples = 100
+    workdir = tmp_path / str(eval_every)
+    finals.append(train.train_and_evaluate(config, str(workdir)))
+    with open(workdir / 'metrics.jsonl') as f:
+      records = [json.loads(line) for line in f]
+    finals.append([{k: v for k, v in r.items() if 'loss' in k}
+                   for r in records])
+  assert len(finals[1]) == 4 and finals[1][0]  # Losses at steps 2-8.
+  np.testing.assert_equal(finals[0], finals[2])  # NaN KL equals NaN.
+  assert finals[1] == finals[3]
