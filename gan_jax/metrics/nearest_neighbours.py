@@ -157,6 +157,19 @@ def _across(real: np.ndarray, fake: np.ndarray, real_own: _OwnSet,
   return out
 
 
+def _neighbourhoods(real, fake, real_ks: Sequence[int],
+                    fake_ks: Sequence[int] | None, batch_size: int
+                    ) -> tuple[_OwnSet, _OwnSet | None, _Across]:
+  """The blocks a metric needs: real × real with the radii of ``real_ks``,
+  fake × fake with those of ``fake_ks`` (None: no fake × fake block), and
+  fake × real."""
+  real, fake = _as_pair(real, fake)
+  real_own = _own_set(real, real_ks, batch_size)
+  fake_own = None if fake_ks is None else _own_set(fake, fake_ks, batch_size)
+  return real_own, fake_own, _across(real, fake, real_own, fake_own,
+                                     batch_size)
+
+
 def _precision_recall(across: _Across, k: int) -> dict[str, float]:
   return {'precision': float(np.mean(across.fake_in_real[k] > 0)),
           'recall': float(np.mean(across.real_in_fake[k]))}
@@ -192,11 +205,9 @@ def neighbour_metrics(real, fake, precision_recall_k: int = PRECISION_RECALL_K,
   Returns:
     ``{'precision', 'recall', 'density', 'coverage', 'one_nn_accuracy'}``.
   """
-  real, fake = _as_pair(real, fake)
-  real_own = _own_set(real, {precision_recall_k, density_coverage_k},
-                      batch_size)
-  fake_own = _own_set(fake, (precision_recall_k,), batch_size)
-  across = _across(real, fake, real_own, fake_own, batch_size)
+  real_own, fake_own, across = _neighbourhoods(
+      real, fake, {precision_recall_k, density_coverage_k},
+      (precision_recall_k,), batch_size)
   return {**_precision_recall(across, precision_recall_k),
           **_density_coverage(across, density_coverage_k),
           'one_nn_accuracy': _one_nn_accuracy(real_own, fake_own, across)}
@@ -219,11 +230,8 @@ def precision_recall(real, fake, k: int = PRECISION_RECALL_K,
   Returns:
     ``{'precision': float, 'recall': float}``, both in [0, 1].
   """
-  real, fake = _as_pair(real, fake)
-  real_own = _own_set(real, (k,), batch_size)
-  fake_own = _own_set(fake, (k,), batch_size)
-  return _precision_recall(
-      _across(real, fake, real_own, fake_own, batch_size), k)
+  *_, across = _neighbourhoods(real, fake, (k,), (k,), batch_size)
+  return _precision_recall(across, k)
 
 
 def density_coverage(real, fake, k: int = DENSITY_COVERAGE_K,
@@ -243,9 +251,8 @@ def density_coverage(real, fake, k: int = DENSITY_COVERAGE_K,
   Returns:
     ``{'density': float, 'coverage': float}``.
   """
-  real, fake = _as_pair(real, fake)
-  real_own = _own_set(real, (k,), batch_size)
-  return _density_coverage(_across(real, fake, real_own, None, batch_size), k)
+  *_, across = _neighbourhoods(real, fake, (k,), None, batch_size)
+  return _density_coverage(across, k)
 
 
 def one_nn_accuracy(real, fake,
@@ -267,8 +274,4 @@ def one_nn_accuracy(real, fake,
     Accuracy in [0, 1]: ≈ 0.5 for two samples of one distribution, 1.0 for
     separable sets, below 0.5 when fakes duplicate real points.
   """
-  real, fake = _as_pair(real, fake)
-  real_own = _own_set(real, (), batch_size)
-  fake_own = _own_set(fake, (), batch_size)
-  return _one_nn_accuracy(real_own, fake_own,
-                          _across(real, fake, real_own, fake_own, batch_size))
+  return _one_nn_accuracy(*_neighbourhoods(real, fake, (), (), batch_size))
