@@ -12,8 +12,10 @@ own values. Run ``k`` of a variant is an ordinary run in
 be inspected, evaluated and resumed alone. Re-running trains only what is
 not finished; a stopped sweep continues where it stopped (``--seeds`` can
 grow a finished sweep; ``--variants=a,b`` trains only those, to spread a
-sweep over several sessions or machines). ``--aggregate_only`` rewrites
-the results without training.
+sweep over several sessions or machines). Several processes may run the
+same command on one workdir at once (one per core): each run is trained by
+one of them, the others skip it (``gan_jax.ablation.claim``).
+``--aggregate_only`` rewrites the results without training.
 
 Writes ``WORKDIR/results.csv`` (one row per run), ``results.md`` (mean ±
 95 % interval per variant), ``metrics.png`` and ``curves.png``.

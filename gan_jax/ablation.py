@@ -10,16 +10,23 @@ them). Both are skipped when the sweep is run again; an unfinished run
 resumes from its checkpoint. All run configs are built and validated, and
 checked against what their workdirs hold, before anything is trained.
 
+Several processes may train one sweep directory at once (one per core, or
+per machine where the directory is shared and supports ``flock``): each run
+is trained by the process that first locks ``<variant>/seed_<seed>.lock``
+beside its workdir, and the others skip it (:func:`claim`).
+
 Each run's ``wall_time.json`` accumulates the wall-clock seconds spent
 training and evaluating it (a vmapped group's time is shared equally by
 its runs), for the wall-time column of the results.
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import time
-from typing import Any
+from typing import Any, Iterator
 
 from absl import logging
 import jax
@@ -118,11 +125,41 @@ def vmap_seeds(sweep: sweeps.Sweep) -> bool:
   return sweep.vmap_seeds
 
 
+def lock_path(run: Run) -> str:
+  """The file whose lock says that a process is training ``run``."""
+  return run.workdir + '.lock'
+
+
+@contextlib.contextmanager
+def claim(runs: list[Run]) -> Iterator[list[Run]]:
+  """Yields the runs of ``runs`` that no other process holds, holding them
+  until the block ends.
+
+  A run is held by an exclusive ``fcntl.flock`` on :func:`lock_path`, which
+  the kernel releases when its file is closed or its process ends, however
+  it ends (SIGKILL and a lost session included): a run whose trainer died is
+  free for the next process, with no stale lock to remove by hand.
+  """
+  with contextlib.ExitStack() as files:
+    held = []
+    for run in runs:
+      os.makedirs(os.path.dirname(run.workdir), exist_ok=True)
+      lock = files.enter_context(open(lock_path(run), 'a'))
+      try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+      except BlockingIOError:
+        continue
+      held.append(run)
+    yield held
+
+
 def train_pending(runs: list[Run], vmap_seeds: bool) -> None:
   """Trains the runs that are not finished, variant by variant.
 
   With ``vmap_seeds`` a variant's pending seeds are one vmapped computation.
   A diverged run is recorded (its ``diverged.json``) and the sweep goes on.
+  A run that another process is training (:func:`claim`) is skipped, and so
+  is one that another process finished in the meantime.
 
   Raises:
     ConfigError: a workdir holds a run of another config (before training
@@ -138,18 +175,31 @@ def train_pending(runs: list[Run], vmap_seeds: bool) -> None:
     groups = [pending] if vmap_seeds and len(pending) > 1 else [
         [r] for r in pending]
     for group in groups:
-      logging.info('training %s, seed(s) %s%s', variant,
-                   ', '.join(str(r.seed) for r in group),
-                   ' (vmapped)' if len(group) > 1 else '')
-      started = time.perf_counter()
+      with claim(group) as held:
+        _train_group(variant, [r for r in held if status(r) == 'pending'],
+                     [r for r in group if r not in held])
+
+
+def _train_group(variant: str, group: list[Run], elsewhere: list[Run]
+                 ) -> None:
+  """Trains ``group`` (held by this process) together."""
+  if elsewhere:
+    logging.info('%s, seed(s) %s: trained by another process, skipped',
+                 variant, ', '.join(str(r.seed) for r in elsewhere))
+  if not group:
+    return
+  logging.info('training %s, seed(s) %s%s', variant,
+               ', '.join(str(r.seed) for r in group),
+               ' (vmapped)' if len(group) > 1 else '')
+  started = time.perf_counter()
+  try:
+    if len(group) > 1:
+      train.train_and_evaluate_seeds([r.config for r in group],
+                                     [r.workdir for r in group])
+    else:
       try:
-        if len(group) > 1:
-          train.train_and_evaluate_seeds([r.config for r in group],
-                                         [r.workdir for r in group])
-        else:
-          try:
-            train.train_and_evaluate(group[0].config, group[0].workdir)
-          except train.Diverged as e:
-            logging.warning('%s seed %d: %s', variant, group[0].seed, e)
-      finally:
-        _add_wall_time(group, time.perf_counter() - started)
+        train.train_and_evaluate(group[0].config, group[0].workdir)
+      except train.Diverged as e:
+        logging.warning('%s seed %d: %s', variant, group[0].seed, e)
+  finally:
+    _add_wall_time(group, time.perf_counter() - started)

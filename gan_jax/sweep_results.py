@@ -83,15 +83,21 @@ def metric_names(rows: list[dict], wanted: tuple[str, ...] = ()) -> list[str]:
                          'diverged_at_step'})
 
 
+def _private_tmp(path: str) -> str:
+  """A temporary name for ``path`` that no other process writes to: the
+  processes training one sweep each write its results when they end."""
+  return f'{path}.{os.getpid()}.tmp'
+
+
 def write_csv(path: str, rows: list[dict]) -> None:
   columns = ['name', 'seed', 'status'] + metric_names(rows) + [
       'diverged_at_step', 'wall_time_s']
-  with open(path + '.tmp', 'w', newline='') as f:
+  with open(_private_tmp(path), 'w', newline='') as f:
     writer = csv.DictWriter(f, columns, restval='')
     writer.writeheader()
     for row in rows:
       writer.writerow({k: ('' if v is None else v) for k, v in row.items()})
-  os.replace(path + '.tmp', path)
+  os.replace(_private_tmp(path), path)
 
 
 def read_csv(path: str) -> list[dict]:
@@ -230,8 +236,10 @@ def write(workdir: str, runs: list[ablation.Run],
           'the other seeds, e.g. reverse KL with no sample near a mode. '
           'Wall time: of the finished and diverged runs.\n\n'
           + markdown_table(summaries, metrics))
-  with open(os.path.join(workdir, 'results.md'), 'w') as f:
+  path = os.path.join(workdir, 'results.md')
+  with open(_private_tmp(path), 'w') as f:
     f.write(text)
+  os.replace(_private_tmp(path), path)
   plotting.save_metric_intervals(
       os.path.join(workdir, 'metrics.png'), summaries, metrics, rows)
   plotting.save_training_curves(os.path.join(workdir, 'curves.png'),

@@ -334,3 +334,63 @@ def test_a_diverged_run_is_retried_only_with_the_remedy(tmp_path):
   assert ablation.status(run) == 'diverged'
   config.skip_nonfinite_updates = True
   assert ablation.status(run) == 'pending'
+
+
+def _hold_lock_in_another_process(path) -> subprocess.Popen:
+  """A process that holds ``flock`` on ``path`` until it is killed."""
+  holder = subprocess.Popen(
+      [sys.executable, '-c', 'import fcntl, sys, time\n'
+       f'f = open({str(path)!r}, "a")\n'
+       'fcntl.flock(f, fcntl.LOCK_EX)\n'
+       'print("held", flush=True)\n'
+       'time.sleep(600)\n'], stdout=subprocess.PIPE, text=True)
+  assert holder.stdout.readline().strip() == 'held'
+  return holder
+
+
+def test_a_run_is_claimed_by_one_process_and_freed_when_it_dies(tmp_path):
+  runs = [ablation.Run('v', seed, _tiny_config(seed),
+                       str(tmp_path / 'v' / f'seed_{seed}'))
+          for seed in (0, 1)]
+  with ablation.claim(runs) as held:
+    assert held == runs
+    with ablation.claim(runs) as again:  # Another open file, as elsewhere.
+      assert again == []
+  holder = _hold_lock_in_another_process(ablation.lock_path(runs[0]))
+  try:
+    with ablation.claim(runs) as held:
+      assert held == runs[1:]
+  finally:
+    holder.kill()  # SIGKILL: no chance to release anything itself.
+    holder.wait()
+  with ablation.claim(runs) as held:
+    assert held == runs
+  assert not os.path.exists(runs[0].workdir)  # Claiming creates no run.
+
+
+def test_a_sweep_skips_the_runs_another_process_is_training(tmp_path):
+  """Two processes on one sweep directory: the run the other holds is left
+  to it, the rest trained; the results list it as pending until it ends."""
+  sweep_file = tmp_path / 'tiny.py'
+  sweep_file.write_text(_TINY_SWEEP.format(
+      ring8=os.path.join(REPO, 'configs', 'ring8.py')))
+  out = tmp_path / 'sweep'
+  (out / 'baseline').mkdir(parents=True)
+  holder = _hold_lock_in_another_process(out / 'baseline' / 'seed_0.lock')
+  try:
+    result = _ablate(f'--sweep={sweep_file}', f'--workdir={out}',
+                     '--variants=baseline')
+  finally:
+    holder.kill()
+    holder.wait()
+  assert result.returncode == 0, result.stderr
+  assert ('baseline, seed(s) 0: trained by another process, skipped'
+          in result.stderr)
+  assert 'training baseline, seed(s) 1' in result.stderr
+  assert 'training baseline, seed(s) 0' not in result.stderr
+  assert not (out / 'baseline' / 'seed_0').exists()
+  with open(out / 'results.csv') as f:
+    rows = list(csv.DictReader(f))
+  assert [(r['name'], r['seed'], r['status']) for r in rows
+          if r['name'] == 'baseline'] == [('baseline', '0', 'pending'),
+                                          ('baseline', '1', 'finished')]
