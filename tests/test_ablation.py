@@ -202,7 +202,9 @@ def test_tiny_sweep_writes_results_and_reruns_train_nothing(tmp_path):
 def test_vmapped_seeds_equal_sequential_runs(tmp_path):
   """Over a few steps: batched matmuls round differently, and training
   amplifies it (after 20 steps ~1 % of the generator's weights differ),
-  so equality is checked where it is float rounding (~1e-6)."""
+  so equality is checked where it is float rounding (~1e-6; up to 2.3e-5
+  after 6 steps when XLA has one thread, e.g. under ``taskset -c 0``, whose
+  products block and round differently)."""
   configs = [_tiny_config(seed) for seed in (0, 1)]
   for config in configs:
     config.update(num_train_steps=6, steps_per_call=3, log_every=3,
@@ -220,7 +222,7 @@ def test_vmapped_seeds_equal_sequential_runs(tmp_path):
         str(tmp_path / f'{kind}_{config.seed}' / 'checkpoints'), 1
     ).restore(6, template).state for kind in ('vmapped', 'alone')]
     for a, b in zip(*(jax.tree.leaves(s) for s in states)):
-      np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+      np.testing.assert_allclose(a, b, rtol=1e-4, atol=5e-5)
     logs = [[json.loads(line) for line in open(
         tmp_path / f'{kind}_{config.seed}' / 'metrics.jsonl')]
             for kind in ('vmapped', 'alone')]
