@@ -341,7 +341,7 @@ def test_a_diverged_run_is_retried_only_with_the_remedy(tmp_path):
 def _hold_lock_in_another_process(path) -> subprocess.Popen:
   """A process that holds ``flock`` on ``path`` until it is killed."""
   holder = subprocess.Popen(
-      [sys.executable, '-c', 'import fcntl, sys, time\n'
+      [sys.executable, '-c', 'import fcntl, time\n'
        f'f = open({str(path)!r}, "a")\n'
        'fcntl.flock(f, fcntl.LOCK_EX)\n'
        'print("held", flush=True)\n'
