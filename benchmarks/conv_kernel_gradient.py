@@ -5,12 +5,14 @@ r"""Kernel-gradient time of XLA's convolution against per-tap dots.
 For the convolution layers of the DCGAN and SN-GAN configs at 32×32 (input
 size, kernel, stride, channels), times the kernel gradient as
 ``lax.conv_general_dilated``'s VJP computes it and as
-:mod:`gan_jax.models.convolution` computes it (one dot per kernel tap),
-alternating, median of ``--repeats`` rounds, and prints milliseconds and the
-speed-up. This is what decides where ``convolution.conv_general_dilated``
-uses its own rule.
+:mod:`gan_jax.models.convolution` computes it per kernel tap (one dot per
+tap), alternating, median of ``--repeats`` rounds, and prints milliseconds,
+the speed-up and which one ``convolution.conv_general_dilated`` uses on this
+machine (its autotuner, :mod:`gan_jax.models.autotune`, times the same two
+and takes the per-tap form when it is 1.2× faster or more).
 """
 
+import functools
 import statistics
 import time
 
@@ -58,28 +60,34 @@ def _time(function, *args) -> float:
 def main(argv):
   del argv
   rng = np.random.default_rng(0)
-  print(f'{"layer":34} {"lax ms":>9} {"per-tap ms":>11} {"speed-up":>9}')
+  print(f'{"layer":34} {"lax ms":>9} {"per-tap ms":>11} {"speed-up":>9} '
+        f'{"used":>8}')
   for name, size, kernel, stride, c_in, c_out, padding in LAYERS:
+    strides = (stride, stride)
+    if isinstance(padding, str):
+      padding = lax.padtype_to_pads((size, size), (kernel, kernel), strides,
+                                    padding)
+    padding = tuple(map(tuple, padding))
     x = rng.standard_normal((_BATCH.value, size, size, c_in), np.float32)
     w = rng.standard_normal((kernel, kernel, c_in, c_out), np.float32)
     out_shape = jax.eval_shape(
         lambda x, w: lax.conv_general_dilated(
-            x, w, (stride, stride), padding, dimension_numbers=_NHWC), x, w)
+            x, w, strides, padding, dimension_numbers=_NHWC), x, w)
     g = rng.standard_normal(out_shape.shape, np.float32)
-    sides = {}
-    for side, conv in (('lax', lax.conv_general_dilated),
-                       ('per-tap', convolution.conv_general_dilated)):
-      sides[side] = jax.jit(
-          lambda x, w, g, conv=conv: jax.vjp(
-              lambda w: conv(x, w, (stride, stride), padding,
-                             dimension_numbers=_NHWC), w)[1](g)[0])
+    sides = {side: jax.jit(functools.partial(
+        gradient, strides=strides, padding=padding, precision=None))
+             for side, gradient in (
+                 ('lax', convolution.xla_kernel_gradient),
+                 ('per-tap', convolution.per_tap_kernel_gradient))}
     times = {side: [] for side in sides}
     for _ in range(_REPEATS.value):
       for side, function in sides.items():
-        times[side].append(_time(function, x, w, g))
+        times[side].append(_time(function, x, g, w))
     lax_ms, tap_ms = (1e3 * statistics.median(times[s]) for s in sides)
-    print(f'{name:34} {lax_ms:9.2f} {tap_ms:11.2f} {lax_ms / tap_ms:8.2f}×',
-          flush=True)
+    used = ('per-tap' if convolution.per_tap_pays(x, w, strides, padding,
+                                                   None) else 'lax')
+    print(f'{name:34} {lax_ms:9.2f} {tap_ms:11.2f} {lax_ms / tap_ms:8.2f}× '
+          f'{used:>8}', flush=True)
 
 
 if __name__ == '__main__':

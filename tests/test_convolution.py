@@ -1,4 +1,5 @@
-"""gan_jax.models.convolution: lax's convolution, kernel gradient per tap."""
+"""gan_jax.models.convolution: lax's convolution, kernel gradient per tap
+where it pays."""
 
 import flax.linen as nn
 import jax
@@ -7,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from gan_jax.models import autotune
 from gan_jax.models import convolution
 
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
@@ -33,6 +35,14 @@ def _loss(conv, strides, padding):
   return loss
 
 
+@pytest.fixture(params=['per_tap', 'xla', 'auto'])
+def mode(request, monkeypatch):
+  """Each way of computing the kernel gradient; ``per_tap`` is the custom
+  rule wherever it applies, whatever this machine's timings say."""
+  monkeypatch.setenv(convolution.KERNEL_GRADIENT_ENV, request.param)
+  return request.param
+
+
 @pytest.mark.parametrize('kernel_size,strides,padding', [
     ((3, 3), (1, 1), 'SAME'),
     ((4, 4), (2, 2), 'SAME'),
@@ -41,7 +51,8 @@ def _loss(conv, strides, padding):
     ((3, 3), (2, 2), ((-1, 1), (0, 0))),  # Negative padding crops.
     ((3, 3), (1, 1), ((2, 0), (-1, 1))),
 ])
-def test_function_and_gradients_equal_lax(kernel_size, strides, padding):
+def test_function_and_gradients_equal_lax(kernel_size, strides, padding,
+                                          mode):
   x, w, _ = _inputs(9, kernel_size)
   ours = _loss(convolution.conv_general_dilated, strides, padding)
   theirs = _loss(lax.conv_general_dilated, strides, padding)
@@ -51,28 +62,42 @@ def test_function_and_gradients_equal_lax(kernel_size, strides, padding):
     _assert_close(got, want)
 
 
-def _takes_custom_rule(channels, strides):
+def _gradient_jaxpr(channels, strides):
   x, w, _ = _inputs(8, (4, 4), channels=channels)
-  jaxpr = str(jax.make_jaxpr(jax.grad(_loss(convolution.conv_general_dilated,
-                                            strides, 'SAME'), 1))(x, w))
-  return 'custom_vjp_call' in jaxpr and 'dot_general' in jaxpr
+  return str(jax.make_jaxpr(jax.grad(_loss(convolution.conv_general_dilated,
+                                           strides, 'SAME'), 1))(x, w))
 
 
-def test_kernel_gradient_is_the_custom_rule_where_it_pays_on_cpu():
-  """The per-tap rule is taken (not a silent fall back to lax) unless the
-  operand the taps do not copy has few channels: input channels at stride 1
-  (the taps shift the output gradient), output channels when strided (the
-  taps copy input windows)."""
-  assert _takes_custom_rule((32, 32), (1, 1))
-  assert _takes_custom_rule((32, 3), (1, 1))  # RGB output layer.
-  assert not _takes_custom_rule((3, 32), (1, 1))
-  assert _takes_custom_rule((3, 32), (2, 2))  # Strided RGB input layer.
-  assert not _takes_custom_rule((32, 3), (2, 2))
+@pytest.mark.parametrize('strides', [(1, 1), (2, 2)])
+def test_modes_choose_the_kernel_gradient(strides, monkeypatch):
+  """``per_tap`` takes the custom rule's dots, ``xla`` is lax itself, and
+  ``auto`` does what the autotuner answers for the layer."""
+  env = convolution.KERNEL_GRADIENT_ENV
+  monkeypatch.setenv(env, 'per_tap')
+  assert 'dot_general' in _gradient_jaxpr((32, 3), strides)
+  monkeypatch.setenv(env, 'xla')
+  assert 'custom_vjp_call' not in _gradient_jaxpr((32, 3), strides)
+  monkeypatch.setenv(env, 'auto')
+  asked = []
+  for answer in (True, False):
+    monkeypatch.setattr(
+        autotune, 'prefers_challenger',
+        lambda key, *_, answer=answer: asked.append(key) or answer)
+    assert ('dot_general' in _gradient_jaxpr((32, 3), strides)) == answer
+  assert len(asked) == 2 and 'w[4, 4, 32, 3]' in asked[0]
+  assert f'strides {list(strides)}' in asked[0]
+
+
+def test_an_unknown_mode_is_refused_naming_the_allowed(monkeypatch):
+  monkeypatch.setenv(convolution.KERNEL_GRADIENT_ENV, 'fast')
+  with pytest.raises(ValueError, match="'fast'.*auto, per_tap, xla"):
+    _gradient_jaxpr((32, 32), (1, 1))
 
 
 @pytest.mark.parametrize('channels,strides', [((32, 3), (1, 1)),
-                                              ((3, 32), (2, 2))])
-def test_few_channel_layers_taking_the_rule_equal_lax(channels, strides):
+                                              ((3, 32), (2, 2)),
+                                              ((3, 32), (1, 1))])
+def test_few_channel_layers_equal_lax(channels, strides, mode):
   x, w, _ = _inputs(9, (4, 4), channels=channels)
   ours = _loss(convolution.conv_general_dilated, strides, 'SAME')
   theirs = _loss(lax.conv_general_dilated, strides, 'SAME')
@@ -81,7 +106,7 @@ def test_few_channel_layers_taking_the_rule_equal_lax(channels, strides):
     _assert_close(got, want)
 
 
-def test_gradient_penalty_second_order_equals_lax():
+def test_gradient_penalty_second_order_equals_lax(mode):
   """Reverse over reverse (WGAN-GP's ‖∇x D‖ differentiated in the params)."""
   x, w, _ = _inputs(8, (3, 3))
 

@@ -14,36 +14,51 @@ products,
 one ``[c_in, c_out]`` dot per tap, which XLA runs as a GEMM near the
 machine's peak (1.0 s for that layer). Each tap copies a shifted operand
 (the output gradient at stride 1, the input's strided window otherwise), so
-the dots pay off only when each copied element meets enough multiply-adds,
-i.e. when the other operand has enough channels: at stride 1 with an RGB
-input (an SN-GAN critic's first layer) XLA's own gradient is 5× faster and
-is kept; a strided RGB layer or an RGB output at stride 1 gains 1.8-2×.
+the dots pay off only when each copied element meets enough multiply-adds.
+Where the balance lies depends on the machine: at stride 1 the per-tap form
+was 1.5-48× faster on the two machines measured (except with an RGB input,
+where XLA's is 5× faster), while at stride 2 it was 1.8-2× faster for an RGB input layer on a 2-core
+AMD EPYC with AVX2 and 0.6-1.0× as fast for the DCGAN critic's layers on a
+2-core Xeon with AVX-512 (``benchmarks/conv_kernel_gradient.py``).
 
 :func:`conv_general_dilated` is a drop-in for ``lax.conv_general_dilated``
 and :data:`Conv` is ``flax.linen.Conv`` computed with it (same parameters
 and names): the same function and input gradient, with the kernel gradient
 computed per tap (``jax.custom_vjp``) on CPU for channels-last convolutions
-without dilation or feature groups where the operand each tap does not copy
-has at least 32 channels;
-everything else, and every other backend (whose convolution libraries
-compute the kernel gradient well), is ``lax.conv_general_dilated`` itself.
-Reverse-over-reverse differentiation (gradient penalties) goes through the
-custom rule.
+without dilation or feature groups where that is faster on this machine:
+:mod:`gan_jax.models.autotune` times both kernel gradients the first time a
+layer's gradient is traced with its shapes and keeps the answer (``GAN_JAX_CONV_KERNEL_GRADIENT``:
+``auto``, the default; ``per_tap`` or ``xla`` to force one wherever the
+per-tap form applies). Everything else, and every other backend (whose
+convolution libraries compute the kernel gradient well), is
+``lax.conv_general_dilated`` itself. Reverse-over-reverse differentiation
+(gradient penalties) goes through the custom rule.
 """
 
 import functools
 import itertools
+import os
 
 import flax.linen as nn
 import jax
 from jax import lax
 
+from gan_jax.models import autotune
+
 # The channels-last layout of Flax's Conv for 2 spatial dimensions.
 _CHANNELS_LAST = ('NHWC', 'HWIO', 'NHWC')
-# Fewer channels in the operand the taps do not copy (input channels at
-# stride 1, output channels otherwise) than this: XLA's kernel gradient is
-# faster (benchmarks/conv_kernel_gradient.py).
-_MIN_CHANNELS = 32
+# How eligible convolutions compute their kernel gradient on CPU.
+KERNEL_GRADIENTS = ('auto', 'per_tap', 'xla')
+KERNEL_GRADIENT_ENV = 'GAN_JAX_CONV_KERNEL_GRADIENT'
+
+
+def kernel_gradient_mode() -> str:
+  """``$GAN_JAX_CONV_KERNEL_GRADIENT`` (default ``auto``), checked."""
+  mode = os.environ.get(KERNEL_GRADIENT_ENV, 'auto')
+  if mode not in KERNEL_GRADIENTS:
+    raise ValueError(f'{KERNEL_GRADIENT_ENV}={mode!r} is not one of '
+                     f'{", ".join(KERNEL_GRADIENTS)}')
+  return mode
 
 
 def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
@@ -59,10 +74,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
       batch_group_count=batch_group_count, precision=precision,
       preferred_element_type=preferred_element_type)
   undilated = all(d == 1 for d in (lhs_dilation or ()) + (rhs_dilation or ()))
-  uncopied_channels = (rhs.shape[-2] if all(s == 1 for s in window_strides)
-                       else rhs.shape[-1])
   if (jax.default_backend() != 'cpu' or lhs.ndim != 4 or not undilated
-      or uncopied_channels < _MIN_CHANNELS
       or feature_group_count != 1 or batch_group_count != 1
       or preferred_element_type is not None
       or lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
@@ -71,8 +83,33 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
   if isinstance(padding, str):
     padding = lax.padtype_to_pads(lhs.shape[1:-1], rhs.shape[:-2],
                                   window_strides, padding)
-  return _channels_last_conv(lhs, rhs, tuple(window_strides),
-                             tuple(map(tuple, padding)), precision)
+  strides, padding = tuple(window_strides), tuple(map(tuple, padding))
+  if kernel_gradient_mode() == 'xla':
+    return plain()
+  return _channels_last_conv(lhs, rhs, strides, padding, precision)
+
+
+def per_tap_pays(inputs, kernel, strides, padding, precision) -> bool:
+  """Whether this layer's kernel gradient is computed per tap (module
+  docstring): as the mode says, or as timed on this machine. Asked when the
+  gradient is traced, so that functions never differentiated (sampling,
+  evaluation at large batches) time nothing."""
+  mode = kernel_gradient_mode()
+  if mode != 'auto':
+    return mode == 'per_tap'
+  outputs = jax.eval_shape(
+      functools.partial(_lax_conv, strides=strides, padding=padding,
+                        precision=precision), inputs, kernel)
+  shapes = [jax.ShapeDtypeStruct(a.shape, a.dtype)
+            for a in (inputs, outputs, kernel)]
+  key = (f'conv_kernel_gradient {inputs.dtype} x{list(inputs.shape)} '
+         f'w{list(kernel.shape)} strides {list(strides)} padding '
+         f'{[list(p) for p in padding]} precision {precision}')
+  return autotune.prefers_challenger(
+      key, *(functools.partial(gradient, strides=strides, padding=padding,
+                               precision=precision)
+             for gradient in (xla_kernel_gradient, per_tap_kernel_gradient)),
+      shapes)
 
 
 # ``flax.linen.Conv`` with the kernel gradient above; modules keep the names
@@ -80,11 +117,15 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
 Conv = functools.partial(nn.Conv, conv_general_dilated=conv_general_dilated)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
-def _channels_last_conv(inputs, kernel, strides, padding, precision):
+def _lax_conv(inputs, kernel, strides, padding, precision):
   return lax.conv_general_dilated(inputs, kernel, strides, padding,
                                   dimension_numbers=_CHANNELS_LAST,
                                   precision=precision)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def _channels_last_conv(inputs, kernel, strides, padding, precision):
+  return _lax_conv(inputs, kernel, strides, padding, precision)
 
 
 def _forward(inputs, kernel, strides, padding, precision):
@@ -95,19 +136,29 @@ def _forward(inputs, kernel, strides, padding, precision):
 def _backward(strides, padding, precision, residuals, output_gradient):
   inputs, kernel = residuals
   _, input_vjp = jax.vjp(
-      lambda x: lax.conv_general_dilated(x, kernel, strides, padding,
-                                         dimension_numbers=_CHANNELS_LAST,
-                                         precision=precision), inputs)
+      lambda x: _lax_conv(x, kernel, strides, padding, precision), inputs)
   (input_gradient,) = input_vjp(output_gradient)
-  return input_gradient, _kernel_gradient(
-      inputs, output_gradient, kernel, strides, padding, precision)
+  kernel_gradient = (
+      per_tap_kernel_gradient if per_tap_pays(inputs, kernel, strides, padding,
+                                        precision)
+      else xla_kernel_gradient)
+  return input_gradient, kernel_gradient(inputs, output_gradient, kernel,
+                                         strides, padding, precision)
 
 
 _channels_last_conv.defvjp(_forward, _backward)
 
 
-def _kernel_gradient(inputs, output_gradient, kernel, strides, padding,
-                     precision):
+def xla_kernel_gradient(inputs, output_gradient, kernel, strides, padding,
+                         precision):
+  """The kernel gradient as XLA computes it (lax's VJP)."""
+  _, kernel_vjp = jax.vjp(
+      lambda w: _lax_conv(inputs, w, strides, padding, precision), kernel)
+  return kernel_vjp(output_gradient)[0]
+
+
+def per_tap_kernel_gradient(inputs, output_gradient, kernel, strides, padding,
+                            precision):
   """``[kh, kw, c_in, c_out]``: one dot per kernel tap, contracting batch and
   space.
 
