@@ -201,7 +201,8 @@ def _jax_steps(experiment: _Experiment, seeds: int = 1,
   mode = mode or parallel.resolve_mode(experiment.config.parallel)
   return timing.FusedSteps(
       experiment.gan, steps, batches,
-      parallel.DataParallel(mode, experiment.config.cpu_scheduler), seeds)
+      parallel.DataParallel(mode, experiment.config.cpu_scheduler,
+                            experiment.config.cpu_kernels), seeds)
 
 
 def _torch_device() -> torch.device:

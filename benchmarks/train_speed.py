@@ -83,7 +83,8 @@ def _input_steps_per_sec(feeder: train.HostBatches, num_steps: int) -> float:
 def main(argv):
   del argv
   base = _CONFIG.value
-  data_parallel = parallel.DataParallel(parallel.resolve_mode(base.parallel))
+  data_parallel = parallel.DataParallel(parallel.resolve_mode(base.parallel),
+                                       base.cpu_scheduler, base.cpu_kernels)
   print(f'{base.data.name}, batch {base.batch_size}, n_critic '
         f'{base.optim.n_critic}, {data_parallel.num_shards} × '
         f'{jax.devices()[0].device_kind} ({data_parallel.mode}), '

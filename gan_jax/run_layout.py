@@ -18,6 +18,7 @@ The stacked layout uses one device: seeds are the parallelism, not the
 batch.
 """
 
+import dataclasses
 from typing import Any, Callable
 
 import jax
@@ -42,7 +43,7 @@ class RunLayout:
     self.stacked = num_runs > 1
     self.num_runs = num_runs
     self.data_parallel = (
-        parallel.DataParallel('none', data_parallel.cpu_scheduler)
+        dataclasses.replace(data_parallel, mode='none')
         if self.stacked else data_parallel)
 
   @property

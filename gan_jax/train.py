@@ -802,7 +802,7 @@ def _train_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
   gan = build(config)
   layout = run_layout.RunLayout(
       parallel.DataParallel(parallel.resolve_mode(config.parallel),
-                            config.cpu_scheduler),
+                            config.cpu_scheduler, config.cpu_kernels),
       len(configs))
   writes = parallel.is_writer()
   evaluator = evaluation.Evaluator(config, gan.dataset, layout.data_parallel)

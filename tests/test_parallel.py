@@ -14,6 +14,7 @@ import sys
 from unittest import mock
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -227,3 +228,42 @@ def test_memory_cpu_scheduler_same_step_in_less_memory():
           train.make_fused_steps(gan, 1), state, (batch,))
   with pytest.raises(ValueError, match="unknown cpu_scheduler 'lifo'"):
     parallel.DataParallel('none', 'lifo')
+
+
+def test_cpu_kernels_compute_the_same_step():
+  """XLA's own kernels and YNNPACK's give the same DCGAN step up to float
+  rounding, and DataParallel passes the choice to the compiler."""
+  config = config_lib.load(os.path.join(REPO, 'configs', 'dcgan_digits.py'))
+  config.batch_size = 8
+  gan = train.build(config)
+  state = jax.jit(functools.partial(train.init_state, gan))(
+      jax.random.PRNGKey(0))
+  images = np.random.default_rng(0).uniform(
+      -1, 1, (1, gan.n_critic, 8, *gan.dataset.sample_shape)).astype(
+          np.float32)
+  batch = data.Batch(images, np.zeros(images.shape[:3], np.int32))
+  results = {}
+  for kernels in parallel.CPU_KERNELS:
+    step = parallel.DataParallel('none', cpu_kernels=kernels).compile(
+        train.make_fused_steps(gan, 1),
+        jax.tree.map(jnp.copy, state), (batch,))
+    results[kernels] = step(jax.tree.map(jnp.copy, state), batch)
+  (xla_state, xla_metrics), (ynn_state, ynn_metrics) = results.values()
+  jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=1e-4),
+               xla_metrics, ynn_metrics)
+  # Adam's first update is ±lr where a gradient is not ~0; a gradient at
+  # rounding level may get any update up to lr, either way.
+  jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=0,
+                                 atol=2 * config.optim.g_lr),
+               xla_state.generator.params, ynn_state.generator.params)
+  jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=0,
+                                 atol=2 * config.optim.d_lr),
+               xla_state.critic.params, ynn_state.critic.params)
+  with mock.patch.dict(parallel.CPU_KERNELS,
+                       {'ynn': {'xla_cpu_experimental_ynn_fusion_type':
+                                'NOPE'}}):
+    with pytest.raises(Exception, match='NOPE'):
+      parallel.DataParallel('none', cpu_kernels='ynn').compile(
+          train.make_fused_steps(gan, 1), state, (batch,))
+  with pytest.raises(ValueError, match="unknown cpu_kernels 'mkl'"):
+    parallel.DataParallel('none', cpu_kernels='mkl')

@@ -37,6 +37,8 @@ import jax
 import jaxlib
 import numpy as np
 
+from gan_jax import parallel
+
 # The challenger is chosen only if the baseline takes this many times as long.
 MIN_SPEEDUP = 1.2
 # One call this many times faster than the other after warm-up decides at
@@ -110,7 +112,10 @@ def _time_both(baseline: Callable, challenger: Callable,
   rng = np.random.default_rng(0)
   args = [jax.device_put(rng.standard_normal(s.shape).astype(s.dtype))
           for s in shapes]
-  compiled = [jax.jit(f).lower(*args).compile() for f in (baseline, challenger)]
+  # With the options train steps are compiled with by default.
+  options = parallel.compiler_options()
+  compiled = [jax.jit(f).lower(*args).compile(options)
+              for f in (baseline, challenger)]
   for function in compiled:  # First calls allocate; not timed.
     jax.block_until_ready(function(*args))
   first = [_seconds_per_call(f, args, 1) for f in compiled]
