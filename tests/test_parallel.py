@@ -196,19 +196,26 @@ def test_sigterm_to_one_process_stops_all_at_one_step(tmp_path):
   assert os.listdir(workdir / 'checkpoints') == [str(step)]
 
 
-@pytest.mark.slow
-def test_memory_cpu_scheduler_same_step_in_less_memory():
-  # XLA:CPU's two orders of the same operations: identical results, and
-  # the memory-optimised one keeps fewer buffers live (a DCGAN step).
+def _dcgan_step_inputs(batch_size: int):
+  """configs/dcgan_digits.py at ``batch_size``: its config, experiment,
+  initial state and one step's batch of uniform noise images."""
   config = config_lib.load(os.path.join(REPO, 'configs/dcgan_digits.py'))
-  config.batch_size = 16
+  config.batch_size = batch_size
   gan = train.build(config)
   state = jax.jit(functools.partial(train.init_state, gan))(
       jax.random.PRNGKey(0))
   images = np.random.default_rng(0).uniform(
-      -1, 1, (1, gan.n_critic, 16, *gan.dataset.sample_shape)).astype(
-          np.float32)
-  batch = data.Batch(images, np.zeros(images.shape[:3], np.int32))
+      -1, 1, (1, gan.n_critic, batch_size, *gan.dataset.sample_shape)
+  ).astype(np.float32)
+  return config, gan, state, data.Batch(
+      images, np.zeros(images.shape[:3], np.int32))
+
+
+@pytest.mark.slow
+def test_memory_cpu_scheduler_same_step_in_less_memory():
+  # XLA:CPU's two orders of the same operations: identical results, and
+  # the memory-optimised one keeps fewer buffers live (a DCGAN step).
+  _, gan, state, batch = _dcgan_step_inputs(16)
   step = jax.jit(train.make_fused_steps(gan, 1))
   temp_bytes, results = {}, {}
   for scheduler in parallel.CPU_SCHEDULERS:
@@ -233,15 +240,7 @@ def test_memory_cpu_scheduler_same_step_in_less_memory():
 def test_cpu_kernels_compute_the_same_step():
   """XLA's own kernels and YNNPACK's give the same DCGAN step up to float
   rounding, and DataParallel passes the choice to the compiler."""
-  config = config_lib.load(os.path.join(REPO, 'configs', 'dcgan_digits.py'))
-  config.batch_size = 8
-  gan = train.build(config)
-  state = jax.jit(functools.partial(train.init_state, gan))(
-      jax.random.PRNGKey(0))
-  images = np.random.default_rng(0).uniform(
-      -1, 1, (1, gan.n_critic, 8, *gan.dataset.sample_shape)).astype(
-          np.float32)
-  batch = data.Batch(images, np.zeros(images.shape[:3], np.int32))
+  config, gan, state, batch = _dcgan_step_inputs(8)
   results = {}
   for kernels in parallel.CPU_KERNELS:
     step = parallel.DataParallel('none', cpu_kernels=kernels).compile(
