@@ -59,8 +59,9 @@ def base() -> ml_collections.ConfigDict:
   # temporary memory of an SN-GAN ResNet step, 1-3 % slower).
   c.cpu_scheduler = 'concurrency'
   # Which kernels XLA:CPU runs a step with (gan_jax.parallel.CPU_KERNELS):
-  # xla (its own; faster on the machine measured) or ynn (YNNPACK fusions).
-  c.cpu_kernels = 'xla'
+  # ynn_reductions (XLA's own, reductions by YNNPACK; fastest measured), xla
+  # (XLA's own throughout) or ynn (YNNPACK fusions, jaxlib's default).
+  c.cpu_kernels = 'ynn_reductions'
 
   c.optim = ml_collections.ConfigDict()
   c.optim.g_lr = 1e-3

@@ -144,21 +144,31 @@ CPU_SCHEDULERS = {
 }
 
 
-# Which kernels XLA:CPU computes products, convolutions and the elementwise
-# work around them with, as compiler options. ``xla``: its own emitters
-# (Eigen for products and convolutions), YNNPACK's fusions off; ``ynn``:
-# jaxlib 0.10's default, YNNPACK fusions. Measured on a 2-core AVX-512 Xeon,
-# each step compiled both ways in one process, interleaved rounds (medians):
-# ring8 MLP 301 against 280 steps/s, DCGAN 32×32 15.7 against 14.0, SN-GAN
-# ResNet 0.0602 against 0.0575 generator steps/s, so ``xla`` is the default.
+# Which kernels XLA:CPU computes products, convolutions, reductions and the
+# elementwise work around them with, as compiler options. ``xla``: its own
+# emitters (Eigen for products and convolutions), YNNPACK's fusions off;
+# ``ynn``: jaxlib 0.10's default, YNNPACK fusions; ``ynn_reductions``
+# (default): XLA's own kernels except for reductions, which YNNPACK computes.
+# XLA's own reductions over the batch (batch-norm statistics and their
+# gradients) are split into reduce-windows of 32 rows for precision, which
+# its CPU code runs 3-5× slower than one pass (a [64, 16, 16, 32] mean 0.89
+# against 0.17 ms); YNNPACK's reductions avoid that.
+# Measured, each step compiled every way in one process, interleaved rounds
+# (medians): on a 2-core AVX-512 Xeon, ring8 MLP 301 (xla) against 280 (ynn)
+# steps/s, DCGAN 32×32 15.7 against 14.0, SN-GAN ResNet 0.0602 against
+# 0.0575 generator steps/s; on a 2-core AMD EPYC (AVX2), DCGAN 32×32 9.45
+# (xla), 8.18 (ynn), 10.25 (ynn_reductions), ring8 MLP and SN-GAN level
+# between xla and ynn_reductions (docs/performance.md).
 CPU_KERNELS = {
+    'ynn_reductions': {'xla_cpu_experimental_ynn_fusion_type':
+                       'LIBRARY_FUSION_TYPE_REDUCE'},
     'xla': {'xla_cpu_experimental_ynn_fusion_type': ''},
     'ynn': {},
 }
 
 
 def compiler_options(cpu_scheduler: str = 'concurrency',
-                     cpu_kernels: str = 'xla') -> dict[str, str]:
+                     cpu_kernels: str = 'ynn_reductions') -> dict[str, str]:
   """The XLA compiler options of ``cpu_scheduler`` and ``cpu_kernels`` on
   this backend."""
   if jax.default_backend() != 'cpu':
@@ -179,7 +189,7 @@ class DataParallel:
   """
   mode: str
   cpu_scheduler: str = 'concurrency'
-  cpu_kernels: str = 'xla'
+  cpu_kernels: str = 'ynn_reductions'
 
   def __post_init__(self):
     if self.mode not in MODES[1:]:

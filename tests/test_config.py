@@ -25,7 +25,7 @@ from gan_jax import config as config_lib
      "config.parallel='pjit'; allowed: auto, none, shard_map, pmap"),
     ('cpu_scheduler', 'lifo',
      "config.cpu_scheduler='lifo'; allowed: concurrency, memory"),
-    ('cpu_kernels', 'mkl', "config.cpu_kernels='mkl'; allowed: xla, ynn"),
+    ('cpu_kernels', 'mkl', "config.cpu_kernels='mkl'; allowed: ynn_reductions, xla, ynn"),
 ])
 def test_bad_values(key, value, message):
   config = config_lib.base()

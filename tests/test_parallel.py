@@ -7,6 +7,7 @@ subprocess with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``.
 import functools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -238,26 +239,36 @@ def test_memory_cpu_scheduler_same_step_in_less_memory():
 
 
 def test_cpu_kernels_compute_the_same_step():
-  """XLA's own kernels and YNNPACK's give the same DCGAN step up to float
-  rounding, and DataParallel passes the choice to the compiler."""
+  """Every choice of XLA:CPU kernels gives the same DCGAN step up to float
+  rounding, DataParallel passes the choice to the compiler, and
+  ``ynn_reductions`` leaves no batch reduction to XLA's reduce-windows."""
   config, gan, state, batch = _dcgan_step_inputs(8)
-  results = {}
+  results, programs = {}, {}
   for kernels in parallel.CPU_KERNELS:
     step = parallel.DataParallel('none', cpu_kernels=kernels).compile(
         train.make_fused_steps(gan, 1),
         jax.tree.map(jnp.copy, state), (batch,))
+    programs[kernels] = step.as_text()
     results[kernels] = step(jax.tree.map(jnp.copy, state), batch)
-  (xla_state, xla_metrics), (ynn_state, ynn_metrics) = results.values()
-  jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=1e-4),
-               xla_metrics, ynn_metrics)
-  # Adam's first update is ±lr where a gradient is not ~0; a gradient at
-  # rounding level may get any update up to lr, either way.
-  jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=0,
-                                 atol=2 * config.optim.g_lr),
-               xla_state.generator.params, ynn_state.generator.params)
-  jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=0,
-                                 atol=2 * config.optim.d_lr),
-               xla_state.critic.params, ynn_state.critic.params)
+  xla_state, xla_metrics = results['xla']
+  for kernels, (other_state, other_metrics) in results.items():
+    jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=1e-4),
+                 xla_metrics, other_metrics)
+    # Adam's first update is ±lr where a gradient is not ~0; a gradient at
+    # rounding level may get any update up to lr, either way.
+    jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=0,
+                                   atol=2 * config.optim.g_lr),
+                 xla_state.generator.params, other_state.generator.params)
+    jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=0,
+                                   atol=2 * config.optim.d_lr),
+                 xla_state.critic.params, other_state.critic.params)
+  # XLA's own batch-norm statistics are reduce-windows over [b, h, w, c]
+  # maps; YNNPACK fusions replace them in ynn_reductions.
+  map_reduce_window = re.compile(r'f32\[\d+(,\d+){3}\]\S* reduce-window\(')
+  assert map_reduce_window.search(programs['xla'])
+  assert 'ynn_fusion' not in programs['xla']
+  assert not map_reduce_window.search(programs['ynn_reductions'])
+  assert 'ynn_fusion' in programs['ynn_reductions']
   with mock.patch.dict(parallel.CPU_KERNELS,
                        {'ynn': {'xla_cpu_experimental_ynn_fusion_type':
                                 'NOPE'}}):
