@@ -9,7 +9,9 @@ size, kernel, stride, channels), times the kernel gradient as
 tap), alternating, median of ``--repeats`` rounds, and prints milliseconds,
 the speed-up and which one ``convolution.conv_general_dilated`` uses on this
 machine (its autotuner, :mod:`gan_jax.models.autotune`, times the same two
-and takes the per-tap form when it is 1.2× faster or more).
+and takes the per-tap form when it is 1.2× faster or more). Both are
+compiled with the XLA options train steps are compiled with by default
+(:func:`gan_jax.parallel.compiler_options`), as the autotuner does.
 """
 
 import functools
@@ -22,6 +24,7 @@ import jax
 from jax import lax
 import numpy as np
 
+from gan_jax import parallel
 from gan_jax.models import convolution
 
 _BATCH = flags.DEFINE_integer('batch', 64, 'Batch size.')
@@ -74,8 +77,10 @@ def main(argv):
         lambda x, w: lax.conv_general_dilated(
             x, w, strides, padding, dimension_numbers=_NHWC), x, w)
     g = rng.standard_normal(out_shape.shape, np.float32)
+    # Compiled with the options train steps and the autotuner use.
     sides = {side: jax.jit(functools.partial(
-        gradient, strides=strides, padding=padding, precision=None))
+        gradient, strides=strides, padding=padding, precision=None)).lower(
+            x, g, w).compile(parallel.compiler_options())
              for side, gradient in (
                  ('lax', convolution.xla_kernel_gradient),
                  ('per-tap', convolution.per_tap_kernel_gradient))}

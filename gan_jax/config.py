@@ -41,6 +41,10 @@ def base() -> ml_collections.ConfigDict:
   c.batch_size = 512  # Global batch, split over devices when sharded.
   c.num_train_steps = 25_000  # Generator updates.
   c.steps_per_call = 100  # Train steps fused into one jit call (lax.scan).
+  # Steps per trip of that lax.scan loop (its unroll): the same results;
+  # XLA overlaps work of neighbouring steps. ring8 on 2 CPU cores: 4 about
+  # 8-16 % faster than 1, 10 about 3 %; compiling takes about twice as long.
+  c.scan_unroll = 4
   c.loss = 'non_saturating'  # A name in gan_jax.losses.LOSSES.
   # How the players meet (gan_jax.families): gan, bigan, aae, ssgan or seqgan;
   # family_args.<name>.<arg>: every family's arguments with their defaults.
@@ -194,7 +198,8 @@ def from_run(workdir: str) -> ml_collections.ConfigDict:
 
 # Keys that say how long a run goes and how it is observed, run and
 # recovered, not what it trains: they may differ when a workdir is resumed.
-RESUMABLE_CHANGES = ('num_train_steps', 'steps_per_call', 'parallel',
+RESUMABLE_CHANGES = ('num_train_steps', 'steps_per_call', 'scan_unroll',
+                     'parallel',
                      'cpu_scheduler', 'cpu_kernels',
                      'log_every', 'sample_every', 'checkpoint_every',
                      'eval_every', 'keep_checkpoints', 'eval',
@@ -320,6 +325,7 @@ def build_models(config: ml_collections.ConfigDict, dataset: data.Dataset,
 
 
 _POSITIVE_INTS = ('batch_size', 'num_train_steps', 'steps_per_call',
+                  'scan_unroll',
                   'optim.n_critic', 'model.latent_dim', 'eval.num_samples',
                   'eval.num_reference',
                   'log_every', 'sample_every', 'checkpoint_every',

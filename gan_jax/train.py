@@ -107,6 +107,7 @@ class Gan(NamedTuple):
   n_critic: int
   latent_dim: int
   num_classes: int  # > 0: both players are conditioned on class labels.
+  scan_unroll: int  # Train steps per trip of the fused steps' loop.
 
 
 def _optimizer(config: ml_collections.ConfigDict,
@@ -150,6 +151,7 @@ def build(config: ml_collections.ConfigDict) -> Gan:
       n_critic=config.optim.n_critic,
       latent_dim=config.model.latent_dim,
       num_classes=classes,
+      scan_unroll=config.scan_unroll,
   )
 
 
@@ -402,7 +404,10 @@ def make_fused_steps(gan: Gan, num_steps: int,
       state, metrics = step(state, None if batches is None else
                             jax.tree.map(lambda x: x[0], batches))
       return average(state, jax.tree.map(lambda m: m[None], metrics))
-    return average(*jax.lax.scan(step, state, batches, length=num_steps))
+    # Unrolled, one trip holds several steps, so XLA can overlap the next
+    # step's random draws with this step's products (same bits).
+    return average(*jax.lax.scan(step, state, batches, length=num_steps,
+                                 unroll=min(gan.scan_unroll, num_steps)))
 
   if data.is_on_device(gan.dataset):
     def sampled_step(state, _):

@@ -16,6 +16,7 @@ from gan_jax import config as config_lib
     ('batch_size', 0, 'config.batch_size=0 must be a positive integer'),
     ('num_train_steps', -5, 'config.num_train_steps=-5 must be a positive'),
     ('optim.n_critic', 0, 'config.optim.n_critic=0 must be a positive'),
+    ('scan_unroll', 0, 'config.scan_unroll=0 must be a positive integer'),
     ('optim.d_lr', 0.0, r'config.optim.d_lr=0.0 must be a finite number > 0'),
     ('optim.d_lr', float('inf'), r'config.optim.d_lr=inf must be a finite'),
     ('optim.b1', 1.0, r'config.optim.b1=1.0 must be in \[0, 1\)'),
@@ -25,7 +26,8 @@ from gan_jax import config as config_lib
      "config.parallel='pjit'; allowed: auto, none, shard_map, pmap"),
     ('cpu_scheduler', 'lifo',
      "config.cpu_scheduler='lifo'; allowed: concurrency, memory"),
-    ('cpu_kernels', 'mkl', "config.cpu_kernels='mkl'; allowed: ynn_reductions, xla, ynn"),
+    ('cpu_kernels', 'mkl',
+     "config.cpu_kernels='mkl'; allowed: ynn_reductions, xla, ynn"),
 ])
 def test_bad_values(key, value, message):
   config = config_lib.base()
