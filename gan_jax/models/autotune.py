@@ -1,12 +1,14 @@
 """Choosing between two implementations of one operation by timing them here.
 
-Which of two equal computations XLA:CPU runs faster depends on the machine:
-a convolution's kernel gradient computed per kernel tap
-(:mod:`gan_jax.models.convolution`) was 1.8-2× faster than XLA's own for a
-strided RGB input layer on a 2-core AMD EPYC with AVX2, and 0.6-1.0× as
-fast for the DCGAN critic's strided layers on a 2-core Xeon with AVX-512,
-where XLA's own made the whole DCGAN step 28 % faster; at stride 1 (but for
-RGB inputs) the per-tap form was faster on both, up to 48×.
+Which of two equal computations XLA:CPU runs faster depends on the layer,
+the machine and the kernels XLA compiles with: a convolution's kernel
+gradient computed per kernel tap (:mod:`gan_jax.models.convolution`) was
+1.8-2× faster than XLA's own for a strided RGB input layer on a 2-core AMD
+EPYC with AVX2 under YNNPACK's kernels, 0.64× as fast there under XLA's own
+(the train step's options), and 0.6-1.0× as fast for the DCGAN critic's
+strided layers on a 2-core Xeon with AVX-512, where XLA's own made the
+whole DCGAN step 28 % faster; for the DCGAN generator's phase convolutions
+the per-tap form was 8-40× faster.
 A fixed rule would be tuned to one machine, so, as ``torch.backends.cudnn
 .benchmark`` and XLA's GPU autotuner do, :func:`prefers_challenger` times
 both on this machine the first time a shape is traced and keeps the answer.

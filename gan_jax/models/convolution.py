@@ -1,25 +1,29 @@
 """``lax.conv_general_dilated`` with a kernel gradient XLA:CPU runs fast.
 
-XLA's CPU backend computes a convolution's kernel gradient (the correlation
-of the layer's input with its output gradient, contracting over batch and
-space) far slower than the forward convolution: 12 s against 0.75 s for a
-3×3 convolution of 256 to 256 channels at 32×32, batch 64 (an SN-GAN
-generator block), 4.6 s for its 1×1 shortcut, on 2 CPU cores
-(``benchmarks/conv_kernel_gradient.py``); that was most of an SN-GAN step
-on CPU. The same gradient is a sum over kernel taps of plain matrix
-products,
+XLA's CPU backend can compute a convolution's kernel gradient (the
+correlation of the layer's input with its output gradient, contracting over
+batch and space) far slower than the forward convolution: with jaxlib
+0.10's default kernels (YNNPACK's fusions) 12 s against 0.75 s for a 3×3
+convolution of 256 to 256 channels at 32×32, batch 64 (an SN-GAN generator
+block), on 2 CPU cores; with XLA's own kernels, which train steps are
+compiled with (:data:`gan_jax.parallel.CPU_KERNELS`), 0.69 s for that
+layer, but 124 ms for the 2×2 phase convolution of the DCGAN generator's
+8×8 → 16×16 layer (``benchmarks/conv_kernel_gradient.py``). The same
+gradient is a sum over kernel taps of plain matrix products,
 
   ∂L/∂W[i, j] = Σ_{b, y, x} X_pad[b, s·y + i, s·x + j, :]ᵀ ∂L/∂Y[b, y, x, :],
 
 one ``[c_in, c_out]`` dot per tap, which XLA runs as a GEMM near the
-machine's peak (1.0 s for that layer). Each tap copies a shifted operand
+machine's peak (1.0 s for the SN-GAN layer, 3.1 ms for the DCGAN one).
+Each tap copies a shifted operand
 (the output gradient at stride 1, the input's strided window otherwise), so
 the dots pay off only when each copied element meets enough multiply-adds.
-Where the balance lies depends on the machine: at stride 1 the per-tap form
-was 1.5-48× faster on the two machines measured (except with an RGB input,
-where XLA's is 5× faster), while at stride 2 it was 1.8-2× faster for an RGB input layer on a 2-core
-AMD EPYC with AVX2 and 0.6-1.0× as fast for the DCGAN critic's layers on a
-2-core Xeon with AVX-512 (``benchmarks/conv_kernel_gradient.py``).
+Where the balance lies depends on the layer and the machine: with XLA's own
+kernels on a 2-core AMD EPYC with AVX2 the per-tap form was 8-40× faster
+for the DCGAN generator's phase convolutions and 1.2× for a 1×1 SN-GAN
+shortcut, but 0.15-0.9× as fast for the SN-GAN's 3×3 layers and the DCGAN
+critic's strided ones, as for the latter on a 2-core Xeon with AVX-512
+(0.6-1.0×; ``benchmarks/conv_kernel_gradient.py``).
 
 :func:`conv_general_dilated` is a drop-in for ``lax.conv_general_dilated``
 and :data:`Conv` is ``flax.linen.Conv`` computed with it (same parameters
