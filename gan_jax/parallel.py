@@ -156,9 +156,9 @@ CPU_SCHEDULERS = {
 # Measured, each step compiled every way in one process, interleaved rounds
 # (medians): on a 2-core AVX-512 Xeon, ring8 MLP 301 (xla) against 280 (ynn)
 # steps/s, DCGAN 32×32 15.7 against 14.0, SN-GAN ResNet 0.0602 against
-# 0.0575 generator steps/s; on a 2-core AMD EPYC (AVX2), DCGAN 32×32 9.45
-# (xla), 8.18 (ynn), 10.25 (ynn_reductions), ring8 MLP and SN-GAN level
-# between xla and ynn_reductions (docs/performance.md).
+# 0.0575 generator steps/s; on a 2-core AMD EPYC (AVX2), DCGAN 32×32
+# ynn_reductions 1.09× xla and 1.32× ynn (15 paired rounds), ring8 MLP and
+# SN-GAN level between xla and ynn_reductions (docs/performance.md).
 CPU_KERNELS = {
     'ynn_reductions': {'xla_cpu_experimental_ynn_fusion_type':
                        'LIBRARY_FUSION_TYPE_REDUCE'},

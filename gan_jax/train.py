@@ -404,8 +404,8 @@ def make_fused_steps(gan: Gan, num_steps: int,
       state, metrics = step(state, None if batches is None else
                             jax.tree.map(lambda x: x[0], batches))
       return average(state, jax.tree.map(lambda m: m[None], metrics))
-    # Unrolled, one trip holds several steps, so XLA can overlap the next
-    # step's random draws with this step's products (same bits).
+    # Unrolled, one trip holds several steps, so XLA can schedule work of
+    # neighbouring steps together (same bits; config.scan_unroll).
     return average(*jax.lax.scan(step, state, batches, length=num_steps,
                                  unroll=min(gan.scan_unroll, num_steps)))
 
