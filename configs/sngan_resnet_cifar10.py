@@ -5,8 +5,22 @@ up-blocks of 256 channels → BN, ReLU, 3×3 conv, tanh; critic: four residual
 blocks of 128 channels, the first two downsampling, ReLU, global sum
 pooling, dense), spectral normalisation of every critic weight, hinge loss,
 batch 64, n_critic 5, Adam(2e-4, b1 0, b2 0.9), 50k generator updates, as
-in the paper's ResNet experiments. (The authors' code also decays the
-learning rates linearly to 0; this config keeps them constant.)
+in the paper's ResNet experiments, with both learning rates decayed linearly
+to 0 over the 50k updates as the authors' code does
+(pfnet-research/sngan_projection, configs/sn_cifar10_unconditional.yml:
+``iteration: 50000``, ``iteration_decay_start: 0``; train.py: ``LinearShift``
+of Adam's alpha, one rate for a generator update and its 5 critic updates).
+
+Where this still differs from the authors' code:
+  * the generator update uses 64 samples; theirs uses 128
+    (``n_gen_samples: 128``; the critic sees 64 real and 64 generated per
+    update in both). gan_jax's train step draws the generator's samples in
+    the critic's batch size, and has no separate generator batch yet;
+  * each of their iterations updates the generator first, then the critic 5
+    times; here the 5 critic updates come first (the same alternation,
+    shifted by half a step);
+  * images are scaled by x / 127.5 − 1; theirs by x / 128 − 1 plus uniform
+    noise in [0, 1/128) (dequantisation).
 
 CIFAR-10 must be prepared first on a machine with internet:
   tfds build cifar10 --data_dir=DIR --file_format=array_record
@@ -36,5 +50,6 @@ def get_config():
   config.optim.d_lr = 2e-4
   config.optim.b1 = 0.0
   config.optim.b2 = 0.9
+  config.optim.lr_schedule = 'linear_decay'
   config.num_train_steps = 50_000
   return config

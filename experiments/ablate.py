@@ -20,8 +20,14 @@ one of them, the others skip it (``gan_jax.ablation.claim``).
 Writes ``WORKDIR/results.csv`` (one row per run), ``results.md`` (mean ±
 95 % interval per variant), ``metrics.png`` and ``curves.png``.
 
+The console shows gan_jax's own lines; everything libraries print goes to
+WORKDIR/ablate.log (``--show_library_output`` prints it on the console too).
+Compiled programs are kept for the next run (``--compilation_cache_dir``).
+
 Exit status: 0 when done, also after SIGTERM / SIGINT (the runs under way
-saved a checkpoint); 2 for bad input, in one line before any training.
+saved a checkpoint); 2 for bad input, in one line before any training (or a
+run's workdir in use by a process outside the sweep); 1 for an unexpected
+error (one line; the traceback in WORKDIR/ablate.log).
 """
 
 import dataclasses
@@ -34,6 +40,7 @@ from absl import logging
 from ml_collections import config_flags
 
 from gan_jax import ablation
+from gan_jax import compilation_cache
 from gan_jax import config as config_lib
 from gan_jax import console
 from gan_jax import preemption
@@ -57,6 +64,8 @@ _VARIANTS = flags.DEFINE_list('variants', None, 'Train only these variants '
 _AGGREGATE_ONLY = flags.DEFINE_bool('aggregate_only', False,
                                     'Write the results of what has run; '
                                     'train nothing.')
+_COMPILATION_CACHE = compilation_cache.define_flag()
+_SHOW_LIBRARY_OUTPUT = console.define_flag()
 flags.mark_flags_as_required(['sweep', 'workdir'])
 
 
@@ -65,6 +74,8 @@ def main(argv):
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
   console.quiet_library_logs()
   workdir = _WORKDIR.value
+  if not _SHOW_LIBRARY_OUTPUT.value:
+    console.route_output(None)  # Until the sweep's directory exists.
   try:
     module = config_lib.load_module(_SWEEP.value)
     if not hasattr(module, 'get_sweep'):
@@ -87,19 +98,25 @@ def main(argv):
           f'--variants: unknown {", ".join(unknown)}; allowed: '
           f'{", ".join(v.name for v in sweep.variants)}')
   except config_lib.ConfigError as e:
-    print(f'error: {e}', file=sys.stderr)
+    console.error(str(e))
     sys.exit(2)
   os.makedirs(workdir, exist_ok=True)
+  compilation_cache.enable(_COMPILATION_CACHE.value)
+  log_path = os.path.join(workdir, 'ablate.log')
+  if not _SHOW_LIBRARY_OUTPUT.value:
+    console.route_output(log_path)
   try:
     if not _AGGREGATE_ONLY.value:
       ablation.train_pending(
           [r for r in runs if r.variant in (_VARIANTS.value or [r.variant])],
           ablation.vmap_seeds(sweep))
   except config_lib.ConfigError as e:
-    print(f'error: {e}', file=sys.stderr)
+    console.error(str(e))
     sys.exit(2)
   except preemption.Preempted as e:
-    print(e)
+    logging.info('%s', e)
+  except Exception as e:  # pylint: disable=broad-except
+    console.exit_on_unexpected(e, log_path)
   finally:
     sweep_results.write(workdir, runs, sweep.metrics)
     logging.info('results: %s', os.path.join(workdir, 'results.md'))

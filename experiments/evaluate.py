@@ -7,7 +7,7 @@ generator used for evaluation (the EMA copy under ``generator_ema``, and the
 raw one too, as ``raw/*``), scores them exactly as training does
 (``gan_jax.evaluation``) and writes the result with its protocol to
 ``DIR/eval.json`` for the final step, else ``DIR/eval_step_<S>.json`` (or
-``--out``). Examples:
+``--out``), as strict JSON (an undefined metric is ``null``). Examples:
 
   python experiments/evaluate.py --workdir=/tmp/gan_jax/dcgan_digits
   python experiments/evaluate.py --workdir=/tmp/ring8 --checkpoint_step=15000 --num_samples=10000
@@ -15,7 +15,6 @@ raw one too, as ``raw/*``), scores them exactly as training does
 """
 
 import functools
-import json
 import os
 import sys
 
@@ -25,10 +24,12 @@ from absl import logging
 import jax
 
 from gan_jax import checkpoint
+from gan_jax import compilation_cache
 from gan_jax import config as config_lib
 from gan_jax import console
 from gan_jax import evaluation
 from gan_jax import parallel
+from gan_jax import strict_json
 from gan_jax import train
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A run directory.')
@@ -40,11 +41,12 @@ _NUM_SAMPLES = flags.DEFINE_integer('num_samples', None,
                                     'Samples to score (default: the run\'s '
                                     'eval.num_samples).')
 _OUT = flags.DEFINE_string('out', None, 'Output JSON file.')
+_COMPILATION_CACHE = compilation_cache.define_flag()
 flags.mark_flags_as_required(['workdir'])
 
 
 def _fail(message: str):
-  print(f'error: {message}', file=sys.stderr)
+  console.error(message)
   sys.exit(2)
 
 
@@ -62,6 +64,7 @@ def main(argv):
   except config_lib.ConfigError as e:
     _fail(str(e))
 
+  compilation_cache.enable(_COMPILATION_CACHE.value)
   gan = train.build(config)
   # Samples and features are split over every local device.
   data_parallel = parallel.DataParallel(parallel.resolve_mode('auto'))
@@ -70,7 +73,7 @@ def main(argv):
           jax.random.PRNGKey(config.seed)))
   checkpoints = checkpoint.Checkpointer(
       os.path.join(workdir, 'checkpoints'), config.keep_checkpoints,
-      config.best_metric, config.best_mode)
+      config.best_metric, config.best_mode, reader=True)
   try:
     if _BEST.value:
       restored = checkpoints.restore_best(template)
@@ -96,7 +99,7 @@ def main(argv):
       else f'eval_step_{step}.json')
   train.write_eval_json(out, step, results, evaluator.protocol)
   logging.info('step %d: %s', step, results)
-  print(json.dumps({'step': step, **results}, indent=2))
+  print(strict_json.dumps({'step': step, **results}, indent=2))
 
 
 if __name__ == '__main__':

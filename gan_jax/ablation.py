@@ -161,36 +161,88 @@ def train_pending(runs: list[Run], vmap_seeds: bool) -> None:
   A run that another process is training (:func:`claim`) is skipped, and so
   is one that another process finished in the meantime.
 
+  Logs the sweep's progress (:class:`Progress`): before each run or
+  vmapped group ``run k of N (variant, seed s)``, after it ``sweep: d of N
+  runs done, ETA …``, N being the runs pending when this call started.
+
   Raises:
     ConfigError: a workdir holds a run of another config (before training
       that variant).
     preemption.Preempted: SIGTERM / SIGINT; the runs under way saved.
   """
-  variants = list(dict.fromkeys(run.variant for run in runs))
-  for variant in variants:
-    pending = [r for r in runs if r.variant == variant
-               and status(r) == 'pending']
-    if not pending:
-      continue
-    groups = [pending] if vmap_seeds and len(pending) > 1 else [
-        [r] for r in pending]
+  pending = [r for r in runs if status(r) == 'pending']
+  progress = Progress(len(pending))
+  if not pending:
+    logging.info('sweep: nothing to train (%d runs finished or diverged)',
+                 len(runs))
+  for variant in dict.fromkeys(run.variant for run in pending):
+    mine = [r for r in pending if r.variant == variant]
+    groups = [mine] if vmap_seeds and len(mine) > 1 else [[r] for r in mine]
     for group in groups:
       with claim(group) as held:
-        _train_group(variant, [r for r in held if status(r) == 'pending'],
-                     [r for r in group if r not in held])
+        # A held run may have been finished by another process meanwhile.
+        todo = [r for r in held if status(r) == 'pending']
+        _train_group(variant, todo, [r for r in group if r not in held],
+                     progress, done_elsewhere=len(group) - len(todo))
 
 
-def _train_group(variant: str, group: list[Run], elsewhere: list[Run]
-                 ) -> None:
-  """Trains ``group`` (held by this process) together."""
+def _format_duration(seconds: float) -> str:
+  seconds = int(round(seconds))
+  return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
+
+
+class Progress:
+  """A sweep's overall progress, one log line each.
+
+  ``total`` runs are to be done in this invocation. The ETA is the runs not
+  yet done times the mean wall time of the runs trained so far by this
+  invocation (a vmapped group's time shared by its runs); runs another
+  process trained or holds count as done, at no time.
+  """
+
+  def __init__(self, total: int):
+    self.total = total
+    self.done = 0
+    self._trained = 0
+    self._seconds = 0.0
+
+  def start(self, variant: str, group: list[Run]) -> None:
+    """Logs ``run k of N (variant, seed s)`` before ``group`` trains."""
+    first = self.done + 1
+    if len(group) == 1:
+      logging.info('run %d of %d (%s, seed %d)', first, self.total, variant,
+                   group[0].seed)
+    else:
+      logging.info('runs %d-%d of %d (%s, seeds %s, vmapped)', first,
+                   first + len(group) - 1, self.total, variant,
+                   ', '.join(str(r.seed) for r in group))
+
+  def finish(self, trained: int, seconds: float, skipped: int = 0) -> None:
+    """Counts ``trained`` runs that took ``seconds`` and ``skipped`` runs
+    done elsewhere, and logs runs done of total with the ETA."""
+    self.done += trained + skipped
+    self._trained += trained
+    self._seconds += seconds
+    if self._trained and self.done < self.total:
+      eta = ', ETA ' + _format_duration(
+          (self.total - self.done) * self._seconds / self._trained)
+    else:
+      eta = ''
+    logging.info('sweep: %d of %d runs done%s', self.done, self.total, eta)
+
+
+def _train_group(variant: str, group: list[Run], elsewhere: list[Run],
+                 progress: Progress, done_elsewhere: int) -> None:
+  """Trains ``group`` (held by this process) together; ``elsewhere``: the
+  runs another process holds; ``done_elsewhere``: those and the runs
+  another process finished meanwhile, for ``progress``."""
   if elsewhere:
     logging.info('%s, seed(s) %s: trained by another process, skipped',
                  variant, ', '.join(str(r.seed) for r in elsewhere))
   if not group:
+    progress.finish(0, 0.0, done_elsewhere)
     return
-  logging.info('training %s, seed(s) %s%s', variant,
-               ', '.join(str(r.seed) for r in group),
-               ' (vmapped)' if len(group) > 1 else '')
+  progress.start(variant, group)
   started = time.perf_counter()
   try:
     if len(group) > 1:
@@ -202,4 +254,6 @@ def _train_group(variant: str, group: list[Run], elsewhere: list[Run]
       except train.Diverged as e:
         logging.warning('%s seed %d: %s', variant, group[0].seed, e)
   finally:
-    _add_wall_time(group, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    _add_wall_time(group, seconds)
+  progress.finish(len(group), seconds, done_elsewhere)

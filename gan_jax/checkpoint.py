@@ -109,6 +109,13 @@ def _item_handlers() -> dict:
           'config': ocp.JsonCheckpointHandler()}
 
 
+def _short_reason(error: Exception) -> str:
+  """Why a checkpoint could not be read, in a few words: the error's first
+  sentence, without the dumps orbax and TensorStore append to it."""
+  text = ' '.join(str(error).split()).split(' See full TensorStore')[0]
+  return f'{type(error).__name__}: {text[:120]}{"..." if len(text) > 120 else ""}'
+
+
 class Checkpointer:
   """Saves and restores a run's checkpoints (see the module docstring).
 
@@ -120,15 +127,21 @@ class Checkpointer:
     best_mode: ``'min'`` or ``'max'``: which value of ``best_metric`` is best.
     asynchronous: write in a background thread (the default); False blocks
       in :meth:`save` until the checkpoint is written (benchmarks compare).
+    reader: only reads checkpoints of a run that may be training now
+      (``experiments/evaluate.py``): leaves its unfinished saves alone.
   """
 
   def __init__(self, directory: str, keep: int, best_metric: str = '',
-               best_mode: str = 'min', asynchronous: bool = True):
+               best_mode: str = 'min', asynchronous: bool = True,
+               reader: bool = False):
     self.directory = directory
     self._manager = ocp.CheckpointManager(
         directory, item_handlers=_item_handlers(),
         options=ocp.CheckpointManagerOptions(
             max_to_keep=keep, create=True,
+            # Left by a killed process; the run holds its workdir alone
+            # (gan_jax.workdir_lock), so no save of another is under way.
+            cleanup_tmp_directories=not reader,
             enable_async_checkpointing=asynchronous))
     self._best_metric = best_metric
     self._best = None
@@ -137,6 +150,7 @@ class Checkpointer:
           self.best_directory, item_handlers=_item_handlers(),
           options=ocp.CheckpointManagerOptions(
               max_to_keep=1, create=True, best_mode=best_mode,
+              cleanup_tmp_directories=not reader,
               best_fn=lambda metrics: metrics[best_metric]))
 
   @property
@@ -173,8 +187,9 @@ class Checkpointer:
       except Exception as e:  # pylint: disable=broad-except
         # Anything that stops a checkpoint from being read (orbax, tensorstore
         # and JSON raise many types) makes it unreadable.
-        failures.append((step, f'{type(e).__name__}: '
-                               f'{" ".join(str(e).split())[:200]}'))
+        failures.append((step, _short_reason(e)))
+        logging.info('checkpoint of step %d cannot be read: %r', step, e,
+                     extra={'console': False})  # In full, for the log file.
         continue
       for failed, reason in failures:
         logging.warning('checkpoint of step %d is unreadable (%s); moved to '

@@ -73,6 +73,12 @@ def base() -> ml_collections.ConfigDict:
   c.optim.b1 = 0.5
   c.optim.b2 = 0.999
   c.optim.n_critic = 1  # Critic updates per generator update.
+  # How the learning rates change over the run (LR_SCHEDULES below):
+  # constant, or linear_decay from g_lr / d_lr down to 0 at num_train_steps
+  # (Chainer's LinearShift in Miyato et al.'s SN-GAN code; the critic keeps
+  # one rate for the n_critic updates of a step). With linear_decay,
+  # num_train_steps sets the slope, so resuming with another one changes it.
+  c.optim.lr_schedule = 'constant'
 
   c.data = ml_collections.ConfigDict()
   c.data.name = 'ring8'
@@ -333,6 +339,7 @@ _POSITIVE_INTS = ('batch_size', 'num_train_steps', 'steps_per_call',
 _BOOLS = ('skip_nonfinite_updates', 'allow_config_change',
           'model.conditional')
 _POSITIVE_FLOATS = ('optim.g_lr', 'optim.d_lr')
+LR_SCHEDULES = ('constant', 'linear_decay')  # optim.lr_schedule.
 _UNIT_INTERVAL = ('optim.b1', 'optim.b2')
 
 
@@ -373,6 +380,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for key in _UNIT_INTERVAL:
     if not 0 <= _get(config, key) < 1:
       raise ConfigError(f'config.{key}={_get(config, key)!r} must be in [0, 1)')
+  if config.optim.lr_schedule not in LR_SCHEDULES:
+    raise ConfigError(f'config.optim.lr_schedule={config.optim.lr_schedule!r}'
+                      f'; allowed: {", ".join(LR_SCHEDULES)}')
   if config.cpu_scheduler not in parallel.CPU_SCHEDULERS:
     raise ConfigError(f'config.cpu_scheduler={config.cpu_scheduler!r}; '
                       f'allowed: {", ".join(parallel.CPU_SCHEDULERS)}')

@@ -93,7 +93,7 @@ def _make_extractor(name: str, eval_config, dataset, data_parallel):
         dataset.data_dir, per_channel=dataset.name == 'stacked_digits',
         data_parallel=data_parallel)
     logging.info('digits classifier: %.1f%% held-out accuracy',
-                 100 * extract.held_out_accuracy)
+                 100 * extract.held_out_accuracy, extra={'console': False})
     return lambda images: Features(*extract(images))
   extract = inception.make_fid_inception(eval_config.inception_weights,
                                          data_parallel=data_parallel)
@@ -168,7 +168,7 @@ class Evaluator:
                                  if self.extractor == 'inception' else '',
                       'version': digits_classifier.VERSION}, sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    path = os.path.join(tfds_sources.resolve_data_dir(dataset.data_dir),
+    path = os.path.join(tfds_sources.check_data_dir(dataset.data_dir),
                         'gan_jax', 'reference_features',
                         f'{dataset.name}_{self.extractor}_{digest}.npz')
     if os.path.exists(path):

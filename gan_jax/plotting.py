@@ -88,10 +88,19 @@ def save_metric_intervals(path: str, summaries: list[dict],
   plt.close(fig)
 
 
+# Curves of at most this many logged steps mark each one.
+_MARKED_STEPS = 30
+
+
 def save_training_curves(path: str, curves: dict[str, dict[str, dict]]
                          ) -> None:
   """One panel per logged quantity: each variant's mean over its seeds
-  against the step, with the band from the lowest to the highest seed."""
+  against the step, with the band from the lowest to the highest seed.
+
+  Curves of few logged steps mark each step (a run shorter than
+  ``log_every`` / ``eval_every`` logs its final step only: one point, its
+  seeds' range as an error bar); a panel says so when every variant has
+  one step, and when the quantity is undefined at every step."""
   quantities = sorted({q for per_variant in curves.values()
                        for q in per_variant})
   if not quantities:
@@ -100,20 +109,34 @@ def save_training_curves(path: str, curves: dict[str, dict[str, dict]]
                            figsize=(8, 2.6 * len(quantities)))
   colours = plt.get_cmap('tab20')
   for ax, quantity in zip(axes[:, 0], quantities):
+    most_steps, defined = 0, False
     for index, (variant, per_variant) in enumerate(curves.items()):
       if quantity not in per_variant:
         continue
       steps = sorted(per_variant[quantity])
       values = [np.asarray(per_variant[quantity][s], np.float64)
                 for s in steps]
+      most_steps = max(most_steps, len(steps))
+      defined |= any(np.isfinite(v).any() for v in values)
       colour = colours(index % 20)
       with warnings.catch_warnings():  # Steps where no seed is defined.
         warnings.simplefilter('ignore', RuntimeWarning)
-        ax.plot(steps, [np.nanmean(v) for v in values], c=colour, lw=1,
-                label=variant)
-        ax.fill_between(steps, [np.nanmin(v) for v in values],
-                        [np.nanmax(v) for v in values], color=colour,
-                        alpha=0.15, lw=0)
+        means = np.array([np.nanmean(v) for v in values])
+        lows = np.array([np.nanmin(v) for v in values])
+        highs = np.array([np.nanmax(v) for v in values])
+      ax.plot(steps, means, c=colour, lw=1, label=variant,
+              marker='o' if len(steps) <= _MARKED_STEPS else None, ms=4)
+      if len(steps) == 1:
+        ax.errorbar(steps, means, yerr=[means - lows, highs - means],
+                    c=colour, capsize=3, lw=1)
+      else:
+        ax.fill_between(steps, lows, highs, color=colour, alpha=0.15, lw=0)
+    note = ('undefined (NaN) at every logged step' if not defined
+            else 'logged at one step only'
+            if most_steps == 1 else '')
+    if note:
+      ax.text(0.99, 0.95, note, transform=ax.transAxes, ha='right',
+              va='top', fontsize=8, c='0.4')
     ax.set_ylabel(quantity.removeprefix('eval/'), fontsize=8)
     ax.grid(alpha=0.3)
   axes[-1, 0].set_xlabel('step')

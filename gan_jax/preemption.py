@@ -4,6 +4,9 @@ Clusters announce preemption with SIGTERM; a researcher stops a run with
 Ctrl-C (SIGINT). Either one asks the training loop to stop at the end of the
 current fused call, save a checkpoint of that step and exit with status 0;
 re-running the same command resumes from it. A second Ctrl-C stops at once.
+An evaluation under way is abandoned (:meth:`StopRequests.interruptible`)
+and done by the resumed run, so a run stops within seconds of the signal,
+well inside the grace period clusters give.
 
 On one process a Python handler sets a flag. On several processes they must
 agree on the step to stop at, or some would wait forever in a collective
@@ -14,8 +17,10 @@ calls at the same steps; SIGINT is turned into SIGTERM so it takes the same
 path.
 """
 
+import contextlib
 import os
 import signal
+from typing import Iterator
 
 import jax
 
@@ -26,6 +31,10 @@ class Preempted(Exception):
   def __init__(self, step: int):
     super().__init__(f'preempted at step {step}, checkpoint saved')
     self.step = step
+
+
+class Interrupted(Exception):
+  """A stop was requested during an interruptible part of the loop."""
 
 
 class StopRequests:
@@ -41,6 +50,7 @@ class StopRequests:
     self._requested = False
     self._previous = {}
     self._checks = 0
+    self._interruptible = False
 
   def __enter__(self) -> 'StopRequests':
     multi_process = jax.process_count() > 1
@@ -60,6 +70,9 @@ class StopRequests:
     if self._requested and signum == signal.SIGINT:
       raise KeyboardInterrupt  # A second Ctrl-C: stop now.
     self._requested = True
+    if self._interruptible:
+      self._interruptible = False
+      raise Interrupted
 
   def _forward(self, signum, frame) -> None:
     del signum, frame
@@ -67,6 +80,26 @@ class StopRequests:
       raise KeyboardInterrupt
     self._requested = True
     os.kill(os.getpid(), signal.SIGTERM)
+
+  @contextlib.contextmanager
+  def interruptible(self) -> Iterator[None]:
+    """A block a stop request may abandon: it raises :class:`Interrupted`
+    at once (also when the request came before the block).
+
+    For long pure computations (an evaluation) whose result the resumed run
+    recomputes, so a preempted run stops within seconds. Only on one
+    process: on several, stops happen at the common sync points.
+    """
+    if jax.process_count() > 1:
+      yield
+      return
+    if self._requested:
+      raise Interrupted
+    self._interruptible = True
+    try:
+      yield
+    finally:
+      self._interruptible = False
 
   def should_stop(self) -> bool:
     """Whether to save and stop now; every process must call this at the

@@ -10,9 +10,10 @@ t with n − 1 degrees of freedom: the interval for the mean of a few
 seeds; the mean alone with one seed, "–" with none), the number of
 finished seeds, and how many diverged. Diverged runs have no final metrics
 and are counted apart rather than given a value; a metric undefined for a
-seed (NaN, e.g. reverse KL when no sample is near any mode: the worst
-collapse) is left out of its cell, which then says over how many seeds it
-averages. Pending runs are not in the table at all.
+seed (NaN, ``null`` in its eval.json, e.g. reverse KL when no sample is
+near any mode: the worst collapse) is left out of its cell, which then
+says over how many seeds it averages. Pending runs are not in the table at
+all.
 """
 
 import csv
@@ -25,18 +26,20 @@ from scipy import stats
 
 from gan_jax import ablation
 from gan_jax import plotting
+from gan_jax import strict_json
 from gan_jax import train
 
 _NOT_METRICS = ('step', 'protocol', 'feature_extractor')
 
 
 def final_metrics(run: ablation.Run) -> dict[str, float]:
-  """The numeric final metrics of a finished run's eval.json."""
+  """The numeric final metrics of a finished run's eval.json; NaN for one
+  written as ``null`` (undefined, see :mod:`gan_jax.strict_json`)."""
   with open(os.path.join(run.workdir, 'eval.json')) as f:
     record = json.load(f)
-  return {k: float(v) for k, v in record.items()
-          if k not in _NOT_METRICS and isinstance(v, (int, float))
-          and not isinstance(v, bool)}
+  return {k: float(strict_json.null_to_nan(v)) for k, v in record.items()
+          if k not in _NOT_METRICS and (v is None or (
+              isinstance(v, (int, float)) and not isinstance(v, bool)))}
 
 
 def mean_and_interval(values, confidence: float = 0.95
@@ -201,7 +204,8 @@ def markdown_table(summaries: list[dict], metrics: list[str]) -> str:
 
 def training_curves(runs: list[ablation.Run]) -> dict[str, dict[str, dict]]:
   """``{variant: {metric: {step: [value per seed]}}}`` from the runs'
-  metrics.jsonl, for the evaluated metrics and the two losses."""
+  metrics.jsonl, for the evaluated metrics and the two losses (NaN where
+  a value is undefined, ``null`` in the file)."""
   curves: dict = {}
   for run in runs:
     path = os.path.join(run.workdir, 'metrics.jsonl')
@@ -214,7 +218,8 @@ def training_curves(runs: list[ablation.Run]) -> dict[str, dict[str, dict]]:
           if key.startswith('eval/') or key in ('critic_loss',
                                                 'generator_loss'):
             curves.setdefault(run.variant, {}).setdefault(
-                key, {}).setdefault(record['step'], []).append(value)
+                key, {}).setdefault(record['step'], []).append(
+                    float(strict_json.null_to_nan(value)))
   return curves
 
 

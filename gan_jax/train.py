@@ -11,6 +11,7 @@ Tricks act through the hooks of :mod:`gan_jax.tricks.base`; the step calls
 them at fixed points and knows nothing about which tricks are on.
 """
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -42,6 +43,7 @@ from gan_jax import plotting
 from gan_jax import preemption
 from gan_jax import run_layout
 from gan_jax import tricks as tricks_lib
+from gan_jax import workdir_lock
 
 PyTree = Any
 Metrics = dict[str, jax.Array]
@@ -110,18 +112,45 @@ class Gan(NamedTuple):
   scan_unroll: int  # Train steps per trip of the fused steps' loop.
 
 
-def _optimizer(config: ml_collections.ConfigDict,
-               learning_rate: float) -> optax.GradientTransformation:
+def _learning_rate(config: ml_collections.ConfigDict, learning_rate: float,
+                   updates_per_step: int) -> optax.ScalarOrSchedule:
+  """``learning_rate`` under ``config.optim.lr_schedule``.
+
+  ``linear_decay``: the update of train step t (0-based) uses
+  learning_rate · (1 − t / num_train_steps), down to 0 at the end, as
+  Chainer's ``LinearShift`` from 0 to the last iteration in Miyato et
+  al.'s code; a player making ``updates_per_step`` updates per step (the
+  critic, n_critic) uses one rate for all of them, as there.
+  """
+  if config.optim.lr_schedule == 'constant':
+    return learning_rate
+  if config.optim.lr_schedule != 'linear_decay':
+    raise ValueError(f'unknown lr_schedule {config.optim.lr_schedule!r}')
+  total_steps = config.num_train_steps
+
+  def schedule(count):  # count: this player's updates so far.
+    step = count // updates_per_step
+    return learning_rate * jnp.maximum(0.0, 1.0 - step / total_steps)
+
+  return schedule
+
+
+def _optimizer(config: ml_collections.ConfigDict, learning_rate: float,
+               updates_per_step: int = 1) -> optax.GradientTransformation:
   """Adam, inside ``optax.apply_if_finite``.
 
-  With ``config.skip_nonfinite_updates`` an update whose gradients are not
-  finite is skipped (at most ``max_consecutive_skips`` in a row); without
-  it every update is applied (``max_consecutive_errors=0``) and a
-  non-finite one stops the run as diverged. The wrapper is there either
-  way so the optimiser state has one structure, and a run that diverged
-  can be resumed with skipping switched on.
+  The learning rate follows ``config.optim.lr_schedule`` (see
+  :func:`_learning_rate`). With ``config.skip_nonfinite_updates`` an update
+  whose gradients are not finite is skipped (at most
+  ``max_consecutive_skips`` in a row); without it every update is applied
+  (``max_consecutive_errors=0``) and a non-finite one stops the run as
+  diverged. The wrapper is there either way so the optimiser state has one
+  structure, and a run that diverged can be resumed with skipping switched
+  on.
   """
-  adam = optax.adam(learning_rate, config.optim.b1, config.optim.b2)
+  adam = optax.adam(
+      _learning_rate(config, learning_rate, updates_per_step),
+      config.optim.b1, config.optim.b2)
   return optax.apply_if_finite(
       adam, config.max_consecutive_skips if config.skip_nonfinite_updates
       else 0)
@@ -145,7 +174,7 @@ def build(config: ml_collections.ConfigDict) -> Gan:
                                     config.loss, loss),
       # Separate optimisers and learning rates (TTUR, Heusel et al. 2017).
       g_optimizer=_optimizer(config, config.optim.g_lr),
-      d_optimizer=_optimizer(config, config.optim.d_lr),
+      d_optimizer=_optimizer(config, config.optim.d_lr, config.optim.n_critic),
       dataset=dataset,
       batch_size=config.batch_size,
       n_critic=config.optim.n_critic,
@@ -564,16 +593,19 @@ def evaluate_state(gan: Gan, evaluator: evaluation.Evaluator,
 
 
 def write_json(path: str, record: dict, sort_keys: bool = True) -> None:
-  """Writes ``record`` atomically: a reader never sees half a file."""
+  """Writes ``record`` atomically (a reader never sees half a file) as
+  strict JSON: an undefined value (NaN, ±inf) as ``null``."""
+  from gan_jax import strict_json  # pylint: disable=g-import-not-at-top
   with open(path + '.tmp', 'w') as f:
-    json.dump(record, f, indent=2, sort_keys=sort_keys)
+    strict_json.dump(record, f, indent=2, sort_keys=sort_keys)
     f.write('\n')
   os.replace(path + '.tmp', path)
 
 
 def write_eval_json(path: str, step: int, results: dict[str, float],
                     protocol: dict) -> None:
-  """Writes an evaluation: the step, the metrics, the protocol."""
+  """Writes an evaluation: the step, the metrics (``null`` where undefined,
+  e.g. ``reverse_kl`` with no high-quality sample), the protocol."""
   extractor = ({'feature_extractor': protocol['feature_extractor']}
                if 'feature_extractor' in protocol else {})
   write_json(path, {'step': step, **results, **extractor,
@@ -627,20 +659,44 @@ def _resolved_config(config: ml_collections.ConfigDict,
 
 
 class Diverged(RuntimeError):
-  """Training made a loss or parameter non-finite; nothing of it was saved."""
+  """Training made a loss or parameter non-finite; nothing of it was saved.
 
-  def __init__(self, step: int, quantities: dict[str, float]):
+  ``advice`` says what the workdir holds and what to try
+  (:func:`divergence_advice`).
+  """
+
+  def __init__(self, step: int, quantities: dict[str, float],
+               advice: str = ''):
     shown = ', '.join(f'{name}={value}' for name, value in
                       sorted(quantities.items())[:4])
-    super().__init__(f'diverged at step {step}: {shown} (the checkpoints '
-                     'hold the last finite state; '
-                     '--config.skip_nonfinite_updates=True skips such '
-                     'updates)')
+    super().__init__(f'diverged at step {step}: {shown}'
+                     + (f'; {advice}' if advice else ''))
     self.step = step
     self.quantities = quantities
 
 
-# Written in the workdir of a run that diverged: {"step", "quantities"}.
+def divergence_advice(config: ml_collections.ConfigDict,
+                      checkpoint_step: int | None) -> str:
+  """What a diverged run leaves behind and what to try, true to the case."""
+  if checkpoint_step is None:
+    saved = 'no checkpoint was saved before it, so a rerun starts at step 0'
+    again = 'rerun'
+  else:
+    saved = (f'the checkpoint of step {checkpoint_step} holds the last '
+             'finite state')
+    again = 'resume'
+  if not config.skip_nonfinite_updates:
+    return (f'{saved}; {again} with --config.skip_nonfinite_updates=True to '
+            'skip updates whose gradients are not finite')
+  return (f'{saved}; skip_nonfinite_updates is already on, so the parameters '
+          'themselves became non-finite (finite updates too large for them, '
+          f'or more than max_consecutive_skips={config.max_consecutive_skips} '
+          'skipped in a row): lower --config.optim.d_lr / --config.optim.g_lr '
+          'or constrain the critic (e.g. --config.tricks=spectral_norm)')
+
+
+# Written in the workdir of a run that diverged: {"step", "quantities"},
+# each quantity's value as a string ("nan", "inf"): JSON has no number for it.
 DIVERGED_FILE = 'diverged.json'
 
 
@@ -791,6 +847,10 @@ class _Run:
   label: str = ''  # Prefix of its log lines ('seed 3: ' in a group).
   results: dict[str, float] = dataclasses.field(default_factory=dict)
   diverged: Diverged | None = None
+  # Its checkpoint was saved by a stop that came before the log line,
+  # evaluation or samples due at its step: they are done first on resume.
+  events_pending: bool = False
+  started: float = 0.0  # time.perf_counter() when the call to train began.
 
   def close(self) -> None:
     self.checkpoints.close()  # Waits for the saves under way.
@@ -800,7 +860,16 @@ class _Run:
 
 
 def _train_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
+  """Holds the runs' workdirs (:mod:`gan_jax.workdir_lock`), then trains."""
+  with contextlib.ExitStack() as held:
+    for workdir in workdirs:
+      held.enter_context(workdir_lock.hold(workdir))
+    return _train_held_runs(configs, workdirs)
+
+
+def _train_held_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
   """Sets up, restores and trains the runs (stacked if more than one)."""
+  started = time.perf_counter()
   for config, workdir in zip(configs, workdirs):
     config_lib.check_resume(config, workdir)
   config = configs[0]
@@ -824,7 +893,8 @@ def _train_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
           os.path.join(workdir, 'checkpoints'), config.keep_checkpoints,
           config.best_metric, config.best_mode),
                  HostBatches(gan, config.seed), eval_key,
-                 label=f'seed {config.seed}: ' if layout.stacked else '')
+                 label=f'seed {config.seed}: ' if layout.stacked else '',
+                 started=started)
       runs.append(run)
       try:
         restored = run.checkpoints.restore_latest(state)
@@ -836,6 +906,9 @@ def _train_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
         # Every process reads the same number of batches from its own
         # shard, so the position saved (by process 0) is every process's.
         run.feeder.set_state(restored.loop['data'])
+        run.events_pending = restored.loop.get('events_pending', False)
+        if run.events_pending:
+          run.feeder.replay(restored.loop.get('last_take', {}))
         logging.info('%sresumed from the checkpoint of step %d', run.label,
                      restored.step)
       states.append(state)
@@ -852,8 +925,9 @@ def _train_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
                                              layout.data_parallel.mode)
       if writes:
         _start_files(run, starts[0])
-        run.writer = metric_writer.MetricWriter(run.workdir,
-                                                resume_step=starts[0])
+        # Pending events rewrite the line of the resumed step.
+        run.writer = metric_writer.MetricWriter(
+            run.workdir, resume_step=starts[0] - int(run.events_pending))
     with preemption.StopRequests(runs[0].checkpoints.reached_preemption
                                  ) as stops:
       return _train_loop(gan, layout, evaluator, runs, states, starts[0],
@@ -875,6 +949,21 @@ def _start_files(run: _Run, start: int) -> None:
   diverged_path = os.path.join(run.workdir, DIVERGED_FILE)
   if os.path.exists(diverged_path):
     os.remove(diverged_path)
+
+
+def summary(run: _Run, total: int, protocol: dict) -> str:
+  """The lines a finished run ends with: where it is, its scores by name
+  with how they were measured, and how long it took."""
+  shown = [name for name in run.results if not name.startswith('raw/')]
+  scores = ', '.join(
+      f'{name} {value:.4g}' if np.isfinite(value) else f'{name} undefined'
+      for name, value in ((n, run.results[n]) for n in shown))
+  how = ', '.join(f'{k} {v}' for k, v in protocol.items())
+  took = _format_eta(time.perf_counter() - run.started)
+  return (f'{run.label}done: step {total} of {total} in {took} (set-up, '
+          f'training and evaluation); workdir {run.workdir}\n'
+          f'  final scores: {scores}\n  protocol: {how}; every score in '
+          'eval.json')
 
 
 def _train_loop(gan: Gan, layout: run_layout.RunLayout,
@@ -948,11 +1037,17 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
                                           ('generator', state.generator))})
     return record
 
-  def loop_state(run: _Run) -> dict:
-    return {'data': run.feeder.get_state(), 'log_window': run.window.to_json()}
+  def loop_state(run: _Run, events_pending: bool) -> dict:
+    state = {'data': run.feeder.get_state(),
+             'log_window': run.window.to_json(),
+             'events_pending': events_pending}
+    if events_pending:
+      state['last_take'] = run.feeder.last_take()
+    return state
 
-  def save(run: _Run, step: int, state) -> None:
-    run.checkpoints.save(step, state, loop_state(run), run.resolved_config)
+  def save(run: _Run, step: int, state, events_pending: bool = False) -> None:
+    run.checkpoints.save(step, state, loop_state(run, events_pending),
+                         run.resolved_config)
 
   periods = (config.log_every, config.sample_every, config.checkpoint_every,
              config.eval_every)
@@ -975,7 +1070,7 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
 
   def check(calls) -> None:
     """Moves the calls' metrics to the log windows once they are finite;
-    a diverged run is set aside (its ``diverged.json`` written)."""
+    a diverged run is set aside (:func:`diverge`)."""
     for first_step, metrics in calls:
       per_run = layout.split(jax.device_get(parallel.local_copy(metrics)))
       for run, index in live():
@@ -983,14 +1078,88 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
           check_finite(per_run[index], first_step,
                        config.skip_nonfinite_updates)
         except Diverged as e:
-          run.diverged = e
-          if writes:
-            write_json(os.path.join(run.workdir, DIVERGED_FILE),
-                        {'step': e.step, 'quantities': e.quantities})
-          if layout.stacked:  # A single run's caller reports it.
-            logging.warning('%s%s', run.label, e)
+          diverge(run, e, per_run[index], first_step)
           continue
         run.window.add(per_run[index])
+
+  def diverge(run: _Run, error: Diverged, metrics, first_step: int) -> None:
+    """Sets ``run`` aside: its finite steps since the last log line are
+    logged (at the step before ``error.step``) and ``diverged.json`` says
+    where it diverged; the error names the last checkpoint and a remedy."""
+    finite = error.step - first_step
+    run.window.add({name: values[:finite] for name, values in metrics.items()})
+    run.diverged = Diverged(error.step, error.quantities, divergence_advice(
+        config, max(run.checkpoints.steps(), default=None)))
+    if writes:
+      record = run.window.average()
+      if record:
+        run.writer.write(error.step - 1, record)
+      write_json(os.path.join(run.workdir, DIVERGED_FILE), {
+          'step': error.step,
+          'quantities': {k: str(v) for k, v in error.quantities.items()}})
+    if layout.stacked:  # A single run's caller reports it.
+      logging.warning('%s%s', run.label, run.diverged)
+
+  eval_seconds = []  # Wall time of each evaluation so far, for the ETA.
+
+  def eta(step: int, steps_per_sec: float) -> str:
+    """Time to the end: training at ``steps_per_sec`` plus the evaluations
+    still due, each as long as the mean one so far."""
+    every = config.eval_every
+    evaluations = total // every - step // every + (total % every != 0)
+    seconds = (total - step) / steps_per_sec
+    if evaluations and not eval_seconds:
+      return f'{_format_eta(seconds)} + {evaluations} evaluation(s)'
+    return _format_eta(seconds + evaluations * np.mean(eval_seconds or [0]))
+
+  def events(run: _Run, step: int, run_state, steps_per_sec: float | None,
+             stop: bool) -> bool:
+    """The log line, evaluation and samples due at ``step``. Returns False
+    when they are left for the resumed run: a stop was requested before
+    them, or during the evaluation (which is abandoned)."""
+    due = {name: _is_due(step, every, total) for name, every in (
+        ('log', config.log_every), ('eval', config.eval_every),
+        ('samples', config.sample_every))}
+    if stop:
+      return not any(due.values())
+    record = {}
+    if due['log']:
+      record = run.window.average()
+      if steps_per_sec:
+        record['steps_per_sec'] = steps_per_sec
+      if writes:
+        record.update(diagnose_state(run, run_state))
+      logging.info('%sstep %d/%d | %s%s', run.label, step, total, ' '.join(
+          f'{k} {v:.4g}' for k, v in sorted(record.items())
+          if k.endswith('_loss')), f' | {steps_per_sec:.0f} steps/s | ETA '
+          f'{eta(step, steps_per_sec)}' if steps_per_sec else '')
+    if due['eval']:
+      started = time.perf_counter()
+      try:
+        with stops.interruptible():
+          results = evaluate(run, run_state)
+      except preemption.Interrupted:
+        return False
+      eval_seconds.append(time.perf_counter() - started)
+      run.results = results
+      record.update({f'eval/{k}': v for k, v in results.items()})
+    if due['log']:
+      run.window = LogWindow()
+    if due['eval']:
+      # Every evaluation competes for the best checkpoint, not only those
+      # at checkpoint steps.
+      run.checkpoints.save_if_best(step, run_state, loop_state(run, False),
+                                   run.resolved_config, run.results)
+    if due['samples']:
+      save_samples(run, step, run_state)
+    if record and writes:
+      run.writer.write(step, record)
+    return True
+
+  for run, index in live():  # Events a stopped run left undone.
+    if run.events_pending and not events(run, start, states[index], None,
+                                         False):
+      raise preemption.Preempted(start)  # Its checkpoint still says so.
 
   step = start
   # Training throughput: steps since the last log over the time spent in
@@ -1017,38 +1186,22 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
       break
     run_states = layout.to_runs(state)
     window_seconds += time.perf_counter() - window_start
+    steps_per_sec = (step - window_step) / window_seconds
+    saved = set()
     for run, index in live():
-      record = {}
-      if _is_due(step, config.log_every, total):
-        record = run.window.average()
-        record['steps_per_sec'] = (step - window_step) / window_seconds
-        if writes:
-          record.update(diagnose_state(run, run_states[index]))
-        logging.info('%sstep %d/%d | %s | %.0f steps/s | ETA %s', run.label,
-                     step, total, ' '.join(
-                         f'{k} {v:.4g}' for k, v in sorted(record.items())
-                         if k.endswith('_loss')),
-                     record['steps_per_sec'],
-                     _format_eta((total - step) / record['steps_per_sec']))
-        run.window = LogWindow()
-      if _is_due(step, config.eval_every, total):
-        results = run.results = evaluate(run, run_states[index])
-        record.update({f'eval/{k}': v for k, v in results.items()})
-        # Every evaluation competes for the best checkpoint, not only those
-        # at checkpoint steps.
-        run.checkpoints.save_if_best(step, run_states[index], loop_state(run),
-                                     run.resolved_config, results)
-      if _is_due(step, config.sample_every, total):
-        save_samples(run, step, run_states[index])
-      if record and writes:
-        run.writer.write(step, record)
-      if stop or (step < total and _is_due(step, config.checkpoint_every,
-                                           total)):
-        save(run, step, run_states[index])
+      done = events(run, step, run_states[index], steps_per_sec, stop)
+      stop = stop or not done
+      if not done or (step < total and _is_due(step, config.checkpoint_every,
+                                               total)):
+        save(run, step, run_states[index], events_pending=not done)
+        saved.add(index)
+    if stop:  # One checkpoint of this step for every run, then exit.
+      for run, index in live():
+        if index not in saved:
+          save(run, step, run_states[index])
+      raise preemption.Preempted(step)
     if _is_due(step, config.log_every, total):
       window_step, window_seconds = step, 0.0
-    if stop:
-      raise preemption.Preempted(step)
     window_start = time.perf_counter()
 
   run_states = layout.to_runs(state)
@@ -1057,13 +1210,12 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
     if run.diverged:
       outcomes.append(run.diverged)
       continue
-    if not lengths:  # A finished run, resumed: evaluate its final state again.
+    if not run.results:  # A finished run, resumed: evaluate its final state.
       run.results = evaluate(run, run_states[index])
     if writes:
       write_eval_json(os.path.join(run.workdir, 'eval.json'), total,
                       run.results, evaluator.protocol)
-    logging.info('%sfinal evaluation at step %d: %s', run.label, total,
-                 run.results)
+    logging.info('%s', summary(run, total, evaluator.protocol))
     if lengths:
       # Saved last, so a run whose final checkpoint exists has its eval
       # written.
@@ -1085,6 +1237,7 @@ class HostBatches:
     self._gan = gan
     self._iterator = None
     self.last = None
+    self._last_take = {}  # Where the last take began, and its length.
     if not data.is_on_device(gan.dataset):
       self._iterator = gan.dataset.batches(
           gan.batch_size, seed, jax.process_index(), jax.process_count())
@@ -1103,6 +1256,8 @@ class HostBatches:
   def take(self, num_steps: int) -> tuple[data.Batch, ...]:
     if self._iterator is None:
       return ()
+    self._last_take = {'state': self._iterator.get_state(),
+                       'num_steps': num_steps}
     records = [next(self._iterator)
                for _ in range(num_steps * self._gan.n_critic)]
     batches = data.Batch(
@@ -1118,6 +1273,18 @@ class HostBatches:
   def set_state(self, state: dict) -> None:
     if self._iterator is not None and state:
       self._iterator.set_state(state)
+
+  def last_take(self) -> dict:
+    """What :meth:`replay` needs to read the last take again."""
+    return self._last_take
+
+  def replay(self, last_take: dict) -> None:
+    """Reads the take ``last_take`` describes again, so :attr:`last` is as
+    it was then (and the position after it): a resumed run redoing the
+    diagnostics of its step needs the step's batch."""
+    if self._iterator is not None and last_take:
+      self._iterator.set_state(last_take['state'])
+      self.take(last_take['num_steps'])
 
   def close(self) -> None:
     if self._iterator is not None:

@@ -162,11 +162,11 @@ def test_tiny_sweep_writes_results_and_reruns_train_nothing(tmp_path):
   full = _ablate(f'--sweep={sweep_file}', f'--workdir={out}',
                  '--config.eval.num_samples=400', '--vmap_seeds=true')
   assert full.returncode == 0, full.stderr
-  assert 'training hinge+sn, seed(s) 0, 1 (vmapped)' in full.stderr
+  assert 'runs 3-4 of 4 (hinge+sn, seeds 0, 1, vmapped)' in full.stderr
   # Seed 0 of the baseline is finished but was scored on 500 samples: it is
   # evaluated again, not retrained, while seed 1 trains (one after the
   # other: they start from different steps).
-  assert 'training baseline, seed(s) 0, 1 (vmapped)' in full.stderr
+  assert 'runs 1-2 of 4 (baseline, seeds 0, 1, vmapped)' in full.stderr
   assert 'resumed from steps [20, 0]: training the runs one after' in (
       full.stderr)
   assert _mtimes(out / 'baseline' / 'seed_0' / 'checkpoints') == checkpoints
@@ -194,7 +194,9 @@ def test_tiny_sweep_writes_results_and_reruns_train_nothing(tmp_path):
   again = _ablate(f'--sweep={sweep_file}', f'--workdir={out}',
                   '--config.eval.num_samples=400')
   assert again.returncode == 0, again.stderr
-  assert 'training' not in again.stderr
+  assert 'sweep: nothing to train (4 runs finished or diverged)' in (
+      again.stderr)
+  assert ' of 4 (' not in again.stderr
   assert {v: _mtimes(out / v) for v in runs_before} == runs_before
 
 
@@ -388,11 +390,66 @@ def test_a_sweep_skips_the_runs_another_process_is_training(tmp_path):
   assert result.returncode == 0, result.stderr
   assert ('baseline, seed(s) 0: trained by another process, skipped'
           in result.stderr)
-  assert 'training baseline, seed(s) 1' in result.stderr
-  assert 'training baseline, seed(s) 0' not in result.stderr
+  assert 'run 2 of 2 (baseline, seed 1)' in result.stderr
+  assert 'run 1 of 2' not in result.stderr
+  assert 'sweep: 2 of 2 runs done' in result.stderr
   assert not (out / 'baseline' / 'seed_0').exists()
   with open(out / 'results.csv') as f:
     rows = list(csv.DictReader(f))
   assert [(r['name'], r['seed'], r['status']) for r in rows
           if r['name'] == 'baseline'] == [('baseline', '0', 'pending'),
                                           ('baseline', '1', 'finished')]
+
+
+def test_a_sweep_logs_run_k_of_n_and_an_eta_from_its_trained_runs(
+    tmp_path, monkeypatch, caplog):
+  """Fake runs on a fake clock: the lines before and after each run or
+  vmapped group, runs done elsewhere counted as done at no time."""
+  runs = [ablation.Run(v, seed, _tiny_config(seed),
+                       str(tmp_path / v / f'seed_{seed}'))
+          for v in ('a', 'b', 'c') for seed in (0, 1)]
+  finished = {runs[1].workdir}  # a, seed 1: done before this invocation.
+  clock = [0.0]
+  monkeypatch.setattr(ablation, 'time', type('Clock', (), {
+      'perf_counter': staticmethod(lambda: clock[0])}))
+  monkeypatch.setattr(ablation, 'status', lambda run: (
+      'finished' if run.workdir in finished else 'pending'))
+
+  def fake_train(config, workdir):
+    clock[0] += 60 * (1 + config.seed)  # Seed 0 one minute, seed 1 two.
+    finished.add(workdir)
+
+  def fake_train_seeds(configs, workdirs):
+    clock[0] += 100
+    finished.update(workdirs)
+
+  monkeypatch.setattr(train, 'train_and_evaluate', fake_train)
+  monkeypatch.setattr(train, 'train_and_evaluate_seeds', fake_train_seeds)
+
+  def lines():
+    text = [r.getMessage() for r in caplog.records]
+    caplog.clear()
+    return text
+
+  caplog.set_level('INFO')
+  with ablation.claim(runs[5:]):  # c, seed 1: held by "another process".
+    ablation.train_pending(runs, vmap_seeds=False)
+  assert lines() == [
+      'run 1 of 5 (a, seed 0)', 'sweep: 1 of 5 runs done, ETA 0:04:00',
+      'run 2 of 5 (b, seed 0)', 'sweep: 2 of 5 runs done, ETA 0:03:00',
+      'run 3 of 5 (b, seed 1)', 'sweep: 3 of 5 runs done, ETA 0:02:40',
+      'run 4 of 5 (c, seed 0)', 'sweep: 4 of 5 runs done, ETA 0:01:15',
+      'c, seed(s) 1: trained by another process, skipped',
+      'sweep: 5 of 5 runs done']
+  assert finished == {r.workdir for r in runs[:5]}
+
+  finished.clear()
+  ablation.train_pending(runs, vmap_seeds=True)
+  assert lines() == [
+      'runs 1-2 of 6 (a, seeds 0, 1, vmapped)',
+      'sweep: 2 of 6 runs done, ETA 0:03:20',
+      'runs 3-4 of 6 (b, seeds 0, 1, vmapped)',
+      'sweep: 4 of 6 runs done, ETA 0:01:40',
+      'runs 5-6 of 6 (c, seeds 0, 1, vmapped)', 'sweep: 6 of 6 runs done']
+  ablation.train_pending(runs, vmap_seeds=True)
+  assert lines() == ['sweep: nothing to train (6 runs finished or diverged)']

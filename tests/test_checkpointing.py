@@ -87,12 +87,18 @@ def test_kill_9_or_sigterm_then_resume_equals_an_uninterrupted_run(tmp_path):
   victim = start(killed, *flags)
   preempted = start(stopped, *flags)
 
-  # SIGTERM: a checkpoint of the step reached, one line, exit 0.
+  # SIGTERM: a checkpoint of the step reached, one last line, exit 0.
   wait_for_line(preempted, 'train program(s)')
   preempted.send_signal(signal.SIGTERM)
-  stdout, stderr = preempted.communicate(timeout=600)
+  # Meanwhile the same command on a workdir in use is refused at once.
+  code, _, refused = run(straight, *flags)
+  assert code == 2 and refused.startswith(
+      f"error: workdir '{straight}' is in use by another run "
+      f'(pid {reference.pid} on '), refused
+  assert len(refused.splitlines()) == 1
+  _, stderr = preempted.communicate(timeout=600)
   assert preempted.returncode == 0, stderr
-  line, = stdout.strip().splitlines()
+  line = stderr.strip().splitlines()[-1].split('] ', 1)[1]
   step = int(line.split()[3].rstrip(','))
   assert line == f'preempted at step {step}, checkpoint saved'
   assert 0 < step < 400
@@ -295,8 +301,75 @@ def test_divergence_stops_without_saving_the_diverged_state(tmp_path):
   assert code == 3
   last = stderr.strip().splitlines()[-1]
   assert last.startswith('error: diverged at step 2: critic/adversarial=nan')
+  assert last.endswith('; the checkpoint of step 1 holds the last finite '
+                       'state; resume with --config.skip_nonfinite_updates='
+                       'True to skip updates whose gradients are not finite')
   assert os.listdir(os.path.join(workdir, 'checkpoints')) == ['1']
   assert [r['step'] for r in metrics_without_timing(workdir)] == [1]
+
+
+def test_divergence_message_is_true_to_the_case_and_finite_steps_logged(
+    tmp_path):
+  # Finite updates that overflow the parameters: skipping cannot help, and
+  # no checkpoint is due before it.
+  # The issue's case: ring8's MLPs at learning rates of 1e6.
+  config = tiny_config(num_train_steps=20, steps_per_call=5, log_every=10,
+                       checkpoint_every=20, eval_every=20, sample_every=20,
+                       skip_nonfinite_updates=True, **{
+                           'optim.d_lr': 1e6, 'optim.g_lr': 1e6,
+                           'model.latent_dim': 256,
+                           'model.generator_args.width': 128,
+                           'model.critic_args.width': 128,
+                           'eval.num_samples': 200})
+  workdir = str(tmp_path / 'run')
+  with pytest.raises(train.Diverged) as diverged:
+    train.train_and_evaluate(config, workdir)
+  message, step = str(diverged.value), diverged.value.step
+  assert 11 < step < 20 and '_param_norm=' in message
+  assert 'no checkpoint was saved before it, so a rerun starts at step 0' in (
+      message)
+  assert 'skip_nonfinite_updates is already on' in message
+  assert 'lower --config.optim.d_lr' in message
+  assert not os.listdir(os.path.join(workdir, 'checkpoints'))
+  # The steps since the last log line are logged, at the last finite one.
+  assert [r['step'] for r in metrics_without_timing(workdir)] == [10, step - 1]
+  with open(os.path.join(workdir, train.DIVERGED_FILE)) as f:
+    assert json.load(f)['step'] == step
+
+
+def test_stop_during_an_evaluation_abandons_it_and_resume_redoes_it(
+    tmp_path, monkeypatch):
+  config = tiny_config(num_train_steps=20, steps_per_call=5, log_every=10,
+                       eval_every=10, sample_every=10, checkpoint_every=20,
+                       **{'eval.num_samples': 200})
+  straight, stopped = str(tmp_path / 'straight'), str(tmp_path / 'stopped')
+  expected = train.train_and_evaluate(config, straight)
+
+  evaluate, signalled = train.evaluate_state, []
+
+  def slow_first_evaluation(*args, **kwargs):
+    if not signalled:  # SIGTERM comes during an evaluation of a minute.
+      signalled.append(time.monotonic())
+      os.kill(os.getpid(), signal.SIGTERM)
+      time.sleep(60)
+    return evaluate(*args, **kwargs)
+
+  monkeypatch.setattr(train, 'evaluate_state', slow_first_evaluation)
+  with pytest.raises(preemption.Preempted) as preempted:
+    train.train_and_evaluate(config, stopped)
+  assert time.monotonic() - signalled[0] < 10  # Saved and stopped at once.
+  assert preempted.value.step == 10
+  # One checkpoint, of the step reached; the evaluation, its log line and
+  # its samples are left for the resumed run.
+  assert os.listdir(os.path.join(stopped, 'checkpoints')) == ['10']
+  assert not os.path.exists(os.path.join(stopped, 'metrics.jsonl'))
+  assert not os.listdir(os.path.join(stopped, 'samples'))
+
+  monkeypatch.undo()
+  np.testing.assert_equal(train.train_and_evaluate(config, stopped), expected)
+  assert metrics_without_timing(stopped) == metrics_without_timing(straight)
+  assert sorted(os.listdir(os.path.join(stopped, 'samples'))) == [
+      'step_00000010.png', 'step_00000020.png']
 
 
 def _batch(gan, state, poisoned: bool):

@@ -2,9 +2,12 @@
 
 import os
 
+import jax
+import jax.numpy as jnp
 import pytest
 
 from gan_jax import config as config_lib
+from gan_jax import train
 
 
 @pytest.mark.parametrize('key,value,message', [
@@ -28,6 +31,8 @@ from gan_jax import config as config_lib
      "config.cpu_scheduler='lifo'; allowed: concurrency, memory"),
     ('cpu_kernels', 'mkl',
      "config.cpu_kernels='mkl'; allowed: ynn_reductions, xla, ynn"),
+    ('optim.lr_schedule', 'cosine',
+     "config.optim.lr_schedule='cosine'; allowed: constant, linear_decay"),
 ])
 def test_bad_values(key, value, message):
   config = config_lib.base()
@@ -43,6 +48,35 @@ def test_bad_values(key, value, message):
 
 def test_base_config_is_valid():
   config_lib.validate(config_lib.base())
+
+
+def test_linear_decay_steps_the_learning_rate_once_per_train_step():
+  # Adam with b1 = 0 on a constant gradient moves a parameter by the
+  # learning rate each update (up to eps and float32 rounding), so the
+  # updates read the rates off.
+  config = config_lib.base()
+  config.optim.lr_schedule = 'linear_decay'
+  config.optim.b1 = 0.0
+  config.num_train_steps = 4
+
+  def rates(learning_rate, updates_per_step, updates):
+    optimizer = train._optimizer(config, learning_rate, updates_per_step)  # pylint: disable=protected-access
+    params = jnp.zeros(())
+
+    def step(state, _):
+      update, state = optimizer.update(jnp.ones(()), state, params)
+      return state, -update
+
+    _, seen = jax.lax.scan(step, optimizer.init(params), length=updates)
+    return [float(rate) for rate in seen]
+
+  # Generator: step t uses lr (1 - t/4); the critic (n_critic 2) keeps one
+  # rate for both updates of a step; 0 once the run is over.
+  close = lambda values: pytest.approx(values, rel=1e-4, abs=1e-9)
+  assert rates(0.4, 1, 5) == close([0.4, 0.3, 0.2, 0.1, 0.0])
+  assert rates(0.4, 2, 8) == close([0.4, 0.4, 0.3, 0.3, 0.2, 0.2, 0.1, 0.1])
+  config.optim.lr_schedule = 'constant'
+  assert rates(0.4, 2, 3) == close([0.4] * 3)
 
 
 @pytest.mark.parametrize('penalty', ['gradient_penalty', 'r1_penalty',

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -43,10 +44,21 @@ def test_workdir_contract_and_resume(tmp_path):
   first = train(resumed, '--config.num_train_steps=20')
   assert first.returncode == 0, first.stderr
   assert 'step 20/20' in first.stderr and 'steps/s' in first.stderr
+  # The console: gan_jax's own lines, ending with the summary; what
+  # libraries print goes to train.log.
+  lines = first.stderr.strip().splitlines()
+  for line in lines:
+    assert line.startswith('  ') or re.match(
+        r'[IWE]\d{4} [\d:.]+ +\d+ (train|checkpoint|tfds_sources)\.py:\d+\] ',
+        line), line
+  assert 'done: step 20 of 20 in ' in lines[-3] and lines[-3].endswith(
+      f'workdir {resumed}')
+  assert lines[-2].startswith('  final scores: modes ')
+  assert lines[-1].startswith('  protocol: num_samples 200')
 
   names = set(os.listdir(resumed))
   assert {'config.json', 'metrics.jsonl', 'eval.json', 'samples',
-          'checkpoints'} <= names
+          'checkpoints', 'train.log', 'run.lock'} <= names
   assert any(n.startswith('events.out.tfevents') for n in names)
   assert os.listdir(os.path.join(resumed, 'samples')) == ['step_00000020.png']
   assert os.listdir(os.path.join(resumed, 'checkpoints')) == ['20']
@@ -140,3 +152,30 @@ def test_default_config_is_dcgan_digits_and_reports_bad_keys(tmp_path):
   assert result.returncode == 2
   assert result.stderr.startswith("error: unknown config key 'optim.lrr'")
   assert not (tmp_path / 'run').exists()
+
+
+@pytest.mark.slow
+def test_only_the_entry_points_turn_the_compilation_cache_on(tmp_path):
+  # `import gan_jax` leaves JAX's configuration alone; the default cache
+  # directory is JAX's own variable if set, else the user's cache.
+  env = {k: v for k, v in os.environ.items()
+         if k not in ('JAX_COMPILATION_CACHE_DIR', 'XDG_CACHE_HOME')}
+  env['HOME'] = str(tmp_path)
+  probe = subprocess.run(
+      [sys.executable, '-c', 'import gan_jax, jax\n'
+       'from gan_jax import compilation_cache\n'
+       'print(jax.config.jax_compilation_cache_dir)\n'
+       'print(compilation_cache.default_dir())'],
+      cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
+  assert probe.stdout.split() == [
+      'None', str(tmp_path / '.cache' / 'gan_jax' / 'jax_compilation')]
+  env['JAX_COMPILATION_CACHE_DIR'] = str(tmp_path / 'mine')
+  # The entry point enables it; the run's train program (ring8's own MLPs:
+  # seconds to compile, above the cache's threshold) lands there.
+  result = subprocess.run(
+      [sys.executable, 'experiments/train.py', '--config=configs/ring8.py',
+       f'--workdir={tmp_path / "run"}', '--config.num_train_steps=5',
+       '--config.steps_per_call=5', '--config.eval.num_samples=50'],
+      cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
+  assert result.returncode == 0, result.stderr
+  assert os.listdir(tmp_path / 'mine')

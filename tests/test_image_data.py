@@ -1,6 +1,7 @@
 """Image data: TFDS builders offline without TensorFlow, the grain pipeline."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 
@@ -10,8 +11,11 @@ import pytest
 from sklearn import datasets
 import tensorflow_datasets as tfds
 
+from gan_jax import config as config_lib
 from gan_jax.data import pipeline
 from gan_jax.data import tfds_sources
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope='module')
@@ -78,6 +82,62 @@ def test_missing_official_dataset_is_one_clear_line(tmp_path):
   assert ('tfds build mnist --data_dir=' + str(tmp_path)
           + ' --file_format=array_record') in message
   assert '\n' not in message
+
+
+@pytest.mark.parametrize('name', ['digits', 'stacked_digits', 'mnist'])
+def test_a_data_dir_that_does_not_exist_is_an_error_and_created_nowhere(
+    tmp_path, name):
+  """A mistyped data_dir must not prepare the data somewhere new; nor may
+  the caches kept under the data directory create it."""
+  missing = tmp_path / 'typo' / 'tfds'
+  with pytest.raises(tfds_sources.DatasetUnavailableError) as info:
+    tfds_sources.data_source(name, str(missing))
+  assert str(info.value) == (
+      f"config.data.data_dir='{missing}' does not exist; allowed: an "
+      'existing directory (the embedded datasets are prepared in it on first '
+      "use), or '' for TFDS's usual directory ($TFDS_DATA_DIR or "
+      '~/tensorflow_datasets, created on first use)')
+  (tmp_path / 'a_file').write_text('')
+  with pytest.raises(tfds_sources.DatasetUnavailableError,
+                     match="data_dir='.*a_file' is a file; allowed: "):
+    tfds_sources.data_source(name, str(tmp_path / 'a_file'))
+  if name == 'digits':
+    from gan_jax.metrics.features import digits_classifier  # pylint: disable=g-import-not-at-top
+    with pytest.raises(tfds_sources.DatasetUnavailableError):
+      digits_classifier.load_or_train(str(missing))
+    config = config_lib.load(os.path.join(REPO, 'configs',
+                                          'dcgan_digits.py'))
+    config.data.data_dir = str(missing)
+    with pytest.raises(config_lib.ConfigError,
+                       match="^config.data.data_dir='.*' does not exist"):
+      config_lib.validate(config)
+  assert sorted(os.listdir(tmp_path)) == ['a_file']
+
+
+def test_the_embedded_data_is_prepared_in_an_empty_data_dir_with_one_line(
+    tmp_path, caplog):
+  caplog.set_level('INFO')
+  assert len(tfds_sources.data_source('digits', str(tmp_path))) == 1797
+  assert len(tfds_sources.data_source('digits', str(tmp_path))) == 1797
+  assert [r.getMessage() for r in caplog.records
+          if r.filename == 'tfds_sources.py'] == [
+              f'preparing the embedded digits dataset in {tmp_path}']
+
+
+@pytest.mark.slow
+def test_train_py_refuses_a_missing_data_dir_in_one_line(tmp_path):
+  workdir, missing = tmp_path / 'run', tmp_path / 'typo'
+  result = subprocess.run(
+      [sys.executable, 'experiments/train.py', '--config=configs/dcgan_digits.py',
+       f'--workdir={workdir}', f'--config.data.data_dir={missing}'],
+      cwd=REPO, capture_output=True, text=True, timeout=300)
+  assert result.returncode == 2, result.stderr
+  assert result.stderr.strip().splitlines() == [
+      f"error: config.data.data_dir='{missing}' does not exist; allowed: an "
+      'existing directory (the embedded datasets are prepared in it on first '
+      "use), or '' for TFDS's usual directory ($TFDS_DATA_DIR or "
+      '~/tensorflow_datasets, created on first use)']
+  assert os.listdir(tmp_path) == []
 
 
 class TinyImages(tfds.core.GeneratorBasedBuilder):

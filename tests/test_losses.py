@@ -53,6 +53,38 @@ def test_critic_loss_values(name, expected, target):
                              expected(REAL, FAKE, target), rtol=1e-6)
 
 
+# TF-GAN's published expectations (tensorflow/gan,
+# tensorflow_gan/python/losses/losses_impl_test.py, _LossesTest and its
+# subclasses): these critic outputs, and each loss to 5 decimals.
+TF_GAN_REAL = np.array([-5.0, 1.4, 12.5, 2.7], np.float32)
+TF_GAN_FAKE = np.array([10.0, 4.4, -5.5, 3.6], np.float32)
+# TF-GAN's cross-entropy critic losses default to label_smoothing=0.25,
+# which tf.losses.sigmoid_cross_entropy applies as 1 · (1 − 0.25) + 0.25 / 2:
+# a real target of 0.875. Its minimax generator loss is minus its critic loss
+# with real logits of 1 (ones_like), so it carries the constant
+# −softplus(−1) = −log(1 + e⁻¹) that E log(1 − D(G(z))) does not: the same
+# gradients, the value shifted by 0.3132617.
+_TF_GAN_MINIMAX_OFFSET = np.log1p(np.exp(-1.0))
+
+
+@pytest.mark.parametrize('name,tf_gan_name,generator,critic,target', [
+    ('least_squares', 'LeastSquaresLossTest', 17.69625, 41.73375, 1.0),
+    ('non_saturating', 'ModifiedLossTest', 1.38582, 6.19637, 0.875),
+    ('minimax', 'MinimaxLossTest', -4.82408 + _TF_GAN_MINIMAX_OFFSET,
+     6.19637, 0.875),
+    ('wasserstein', 'WassersteinLossTest', -3.12500, 0.22500, 1.0),
+    ('hinge', 'HingeWassersteinLossTest', -3.12500, 6.7500, 1.0),
+])
+def test_losses_match_tf_gan_published_values(name, tf_gan_name, generator,
+                                               critic, target):
+  del tf_gan_name  # The TF-GAN test class the values come from.
+  loss = losses.get(name)
+  assert float(loss.generator(TF_GAN_FAKE)) == pytest.approx(generator,
+                                                             abs=1e-5)
+  assert float(loss.critic(TF_GAN_REAL, TF_GAN_FAKE, target)) == (
+      pytest.approx(critic, abs=1e-5))
+
+
 def test_critic_target_only_matters_where_declared():
   for name, loss in losses.LOSSES.items():
     changed = loss.critic(REAL, FAKE, 0.9) != loss.critic(REAL, FAKE, 1.0)

@@ -187,9 +187,9 @@ def test_sigterm_to_one_process_stops_all_at_one_step(tmp_path):
   workers[1].send_signal(signal.SIGTERM)
   outputs = [w.communicate(timeout=300) for w in workers]
   lines = []
-  for worker, (stdout, stderr) in zip(workers, outputs):
+  for worker, (_, stderr) in zip(workers, outputs):
     assert worker.returncode == 0, stderr[-3000:]
-    lines.append(stdout.strip().splitlines()[-1])
+    lines.append(stderr.strip().splitlines()[-1].split('] ', 1)[1])
   assert lines[0] == lines[1], lines
   step = int(lines[0].split()[3].rstrip(','))
   assert lines[0] == f'preempted at step {step}, checkpoint saved'

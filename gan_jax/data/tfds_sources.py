@@ -4,12 +4,19 @@ The embedded datasets (``digits``, ``stacked_digits``) are prepared on first
 use. Official TFDS datasets (mnist, cifar10, celeb_a, …) cannot be downloaded
 here: they must already be prepared in array_record format under
 ``data_dir``, and a missing one is reported in one line before any work.
+
+Directories are created only under TFDS's usual directory (``data_dir``
+``''``), where the embedded datasets are prepared on first use. A
+``data_dir`` given that does not exist is an error (:func:`check_data_dir`):
+a mistyped path must not prepare the data, the digits classifier and the
+reference features somewhere new.
 """
 
 import contextlib
 import fcntl
 import os
 
+from absl import logging
 import tensorflow_datasets as tfds
 
 from gan_jax.data import digits
@@ -34,14 +41,33 @@ def resolve_data_dir(data_dir: str) -> str:
                                     os.path.expanduser('~/tensorflow_datasets'))
 
 
+def check_data_dir(data_dir: str) -> str:
+  """:func:`resolve_data_dir` of ``data_dir``, which, if given (not
+  ``''``), must be an existing directory.
+
+  Raises:
+    DatasetUnavailableError: ``data_dir`` is given and is not a directory.
+  """
+  if data_dir and not os.path.isdir(data_dir):
+    problem = ('is a file' if os.path.exists(data_dir)
+               else 'does not exist')
+    raise DatasetUnavailableError(
+        f'config.data.data_dir={data_dir!r} {problem}; allowed: an existing '
+        'directory (the embedded datasets are prepared in it on first use), '
+        "or '' for TFDS's usual directory ($TFDS_DATA_DIR or "
+        '~/tensorflow_datasets, created on first use)')
+  return resolve_data_dir(data_dir)
+
+
 def builder(name: str, data_dir: str) -> tfds.core.DatasetBuilder:
   """The prepared builder of ``name``; prepares the embedded datasets.
 
   Raises:
-    DatasetUnavailableError: ``name`` is an official dataset that is not
+    DatasetUnavailableError: ``data_dir`` is given and is not a directory
+      (:func:`check_data_dir`); ``name`` is an official dataset that is not
       prepared in array_record format under ``data_dir``.
   """
-  data_dir = resolve_data_dir(data_dir)
+  data_dir = check_data_dir(data_dir)
   if name in EMBEDDED:
     b = EMBEDDED[name](data_dir=data_dir, file_format='array_record')
     if not b.is_prepared():
@@ -49,6 +75,8 @@ def builder(name: str, data_dir: str) -> tfds.core.DatasetBuilder:
         # Another process may have prepared it while this one waited.
         b = EMBEDDED[name](data_dir=data_dir, file_format='array_record')
         if not b.is_prepared():
+          logging.info('preparing the embedded %s dataset in %s', name,
+                       data_dir)
           b.download_and_prepare()
     return b
   how = (f'prepare it on a machine with internet access with `tfds build '

@@ -156,7 +156,8 @@ def prefers_challenger(key: str, baseline: Callable, challenger: Callable,
     answer = baseline_s >= MIN_SPEEDUP * challenger_s
     logging.info('autotune %s: %.3f ms against %.3f ms -> %s', key,
                  1e3 * baseline_s, 1e3 * challenger_s,
-                 'challenger' if answer else 'baseline')
+                 'challenger' if answer else 'baseline',
+                 extra={'console': False})  # Detail, for the log file.
     _write(path, key, answer)
   _answers[full_key] = answer
   return answer

@@ -18,7 +18,9 @@ def _kl(p, q):
 
 def _loop_inception_score(probs, splits):
   scores = []
-  for part in np.array_split(probs, splits):
+  n = len(probs)
+  for i in range(splits):  # The slicing of Salimans et al.'s code.
+    part = probs[i * n // splits:(i + 1) * n // splits]
     marginal = part.mean(0)
     scores.append(np.exp(np.mean([_kl(row, marginal) for row in part])))
   return np.mean(scores), np.std(scores)
@@ -50,6 +52,40 @@ def test_confident_uniform_classes_score_the_number_of_classes():
   assert std < 1e-12
   np.testing.assert_allclose(mode_score(probs, np.full((3, 10), 0.1)), 10.0,
                              rtol=1e-12)
+
+
+def test_two_mirrored_confidences_give_the_closed_form():
+  # Half the samples p(y|x) = (3/4, 1/4), half (1/4, 3/4): p(y) = (1/2, 1/2)
+  # and every KL(p(y|x) ‖ p(y)) = log 2 − H(3/4, 1/4), so
+  # IS = 2 (3/4)^(3/4) (1/4)^(1/4) = 2 · 3^(3/4) / 4 = 3^(3/4) / 2.
+  probs = np.array([[0.75, 0.25], [0.25, 0.75]] * 20)
+  mean, std = inception_score(probs, splits=4)  # Each part 5 + 5.
+  assert mean == pytest.approx(3 ** 0.75 / 2, rel=1e-12)
+  assert std < 1e-12
+
+
+def test_splits_are_sliced_like_the_paper_code():
+  # Salimans et al.'s inception_score/model.py (openai/improved-gan) and
+  # torch-fidelity take part i as rows [i n // splits, (i + 1) n // splits):
+  # for n = 1,003 in 10 parts the boundaries below, the three 101-row parts
+  # 4th, 7th and 10th (numpy.array_split would make them the first three).
+  boundaries = [0, 100, 200, 300, 401, 501, 601, 702, 802, 902, 1003]
+  # All samples confidently class 0 except rows 100 and 101, class 1: both
+  # fall in part 2 = rows [100, 200), 2 of 100. For one-hot predictions
+  # E_x KL(p(y|x) ‖ p(y)) = H(p(y)), so part 2 scores
+  # x = exp(H(0.02, 0.98)) and the other nine score exp(0) = 1: mean
+  # (9 + x) / 10, std 0.3 (x − 1).
+  probs = np.eye(2)[np.isin(np.arange(1003), [100, 101]).astype(int)]
+  x = np.exp(-0.02 * np.log(0.02) - 0.98 * np.log(0.98))
+  mean, std = inception_score(probs, splits=10)
+  assert mean == pytest.approx((9 + x) / 10, rel=1e-12)
+  assert std == pytest.approx(0.3 * (x - 1), rel=1e-10)
+  # Generic predictions: the score of each of those parts on its own.
+  probs = _dirichlet(np.random.default_rng(4), 1003, 10, 0.2)
+  parts = [inception_score(probs[start:stop], splits=1)[0]
+           for start, stop in zip(boundaries, boundaries[1:])]
+  assert inception_score(probs, splits=10) == pytest.approx(
+      (np.mean(parts), np.std(parts)), rel=1e-12)
 
 
 def test_collapsed_or_uncertain_predictions_score_one():

@@ -1,5 +1,8 @@
 """k-NN metrics: precision/recall, density/coverage, 1-NN accuracy."""
 
+import contextlib
+import io
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
@@ -90,6 +93,87 @@ def test_ties_and_duplicates_on_an_integer_grid_equal_brute_force():
     assert neighbour_metrics(real, fake, k, k + 1, batch_size=9) == (
         pytest.approx(_brute_all(real, fake, k, k + 1), abs=1e-15))
   assert one_nn_accuracy(real, fake, batch_size=9) == _brute_one_nn(real, fake)
+
+
+def _prdc(real, fake, k, exact_ties=False):
+  """Naeem et al.'s own package, ``prdc`` (its four values as floats).
+
+  ``exact_ties``: feed it scipy's ``cdist`` distances, which sum
+  (x_d − y_d)² pair by pair and so tie a copy of a point with that point
+  exactly; prdc's own distances (scikit-learn's ‖x‖² + ‖y‖² − 2 xᵀy) round
+  such ties either way depending on the BLAS kernel.
+  """
+  prdc = pytest.importorskip('prdc')
+  with contextlib.ExitStack() as stack:
+    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))  # Prints.
+    if exact_ties:
+      stack.enter_context(pytest.MonkeyPatch.context()).setattr(
+          prdc.prdc, 'compute_pairwise_distance',
+          lambda x, y=None: cdist(x, x if y is None else y))
+    return {name: float(value)
+            for name, value in prdc.compute_prdc(real, fake, k).items()}
+
+
+@pytest.mark.parametrize('k', [1, 3, 5])
+def test_agrees_with_the_prdc_package(k):
+  real, fake = _two_sets(6, n=130, m=100, dim=24)
+  ours = neighbour_metrics(real, fake, k, k, batch_size=32)
+  del ours['one_nn_accuracy']
+  assert ours == pytest.approx(_prdc(real, fake, k), abs=1e-12)
+
+
+@pytest.mark.parametrize('batch_size', [16, 4096])
+def test_generated_copies_of_real_points_agree_with_prdc(batch_size):
+  # Memorised training points: a copy of a real point lies exactly on the
+  # sphere of every real ball whose k-th neighbour that point is, so it must
+  # count as outside it (generic floats, where the expansion rounds).
+  rng = np.random.default_rng(7)
+  real = rng.normal(size=(150, 40))
+  fake = np.concatenate([real[rng.choice(150, 70, replace=False)],
+                         rng.normal(size=(30, 40))])[rng.permutation(100)]
+  for k in (1, 3, 5):
+    ours = neighbour_metrics(real, fake, k, k, batch_size=batch_size)
+    assert ours == pytest.approx(_brute_all(real, fake, k, k), abs=1e-12)
+    assert ours == pytest.approx(
+        {**_prdc(real, fake, k, exact_ties=True),
+         'one_nn_accuracy': _brute_one_nn(real, fake)}, abs=1e-12)
+
+
+def test_copies_of_every_real_point_give_known_values():
+  # fake = the real points, shuffled (generic floats, no two distances
+  # equal). The copy of point l lies inside its own ball (distance 0) and
+  # inside ball i exactly when l is one of i's k - 1 nearest others (the
+  # k-th lies on the sphere): n + n (k - 1) = n k memberships, density 1.
+  rng = np.random.default_rng(8)
+  real = rng.normal(size=(200, 64)) * 3.0 + 1.0
+  fake = real[rng.permutation(200)]
+  for k in (2, 3, 5):
+    assert neighbour_metrics(real, fake, k, k, batch_size=64) == {
+        'precision': 1.0, 'recall': 1.0, 'density': 1.0, 'coverage': 1.0,
+        'one_nn_accuracy': 0.0}
+
+
+@pytest.mark.parametrize('k', [1, 3, 5])
+def test_duplicated_real_points_and_their_copies_give_known_values(k):
+  # Every real point twice, the fake set one copy of each (b generic
+  # points). A real ball holds the twin at 0, then the next points come in
+  # twin pairs, so for odd k its radius reaches the (k - 1)/2-th nearest
+  # other point and its sphere passes through that point and its twin. A
+  # copy of p is inside the two balls of p and p' and the two balls of each
+  # point having p among its (k - 3)/2 nearest others: b (2 + (k - 3)) of
+  # k b, density (k - 1)/k; k = 1: radius 0, the balls hold nothing. Fake
+  # radii are > 0, so each real point is inside its copy's ball. 1-NN: each
+  # real point's nearest real and nearest fake are both at 0, a tie, which
+  # goes to the real point; each fake point's nearest is a real one: 2/3.
+  rng = np.random.default_rng(9)
+  base = rng.normal(size=(80, 48))
+  real = np.concatenate([base, base])[rng.permutation(160)]
+  fake = base[rng.permutation(80)]
+  inside = k > 1
+  assert neighbour_metrics(real, fake, k, k, batch_size=24) == (
+      pytest.approx({'precision': float(inside), 'recall': 1.0,
+                     'density': (k - 1) / k, 'coverage': float(inside),
+                     'one_nn_accuracy': 2 / 3}, abs=1e-15))
 
 
 def test_point_exactly_on_the_radius_is_outside():

@@ -92,6 +92,36 @@ def test_penalties_on_a_linear_critic_by_hand():
                              10 * (5 - 1) ** 2, rtol=1e-6)
   np.testing.assert_allclose(_penalty(tricks.r1_penalty(gamma=2.0), view)[1],
                              25.0, rtol=1e-6)
+  # Another target γ: λ (‖∇D‖/γ − 1)² (Karras et al. 2018), 0 at γ = 5.
+  np.testing.assert_allclose(
+      _penalty(tricks.gradient_penalty(target=2.5), view)[1], 10.0, rtol=1e-6)
+  assert _penalty(tricks.gradient_penalty(target=5.0), view)[1] == (
+      pytest.approx(0.0, abs=1e-10))
+
+
+@pytest.mark.parametrize('kwargs,expected', [
+    (dict(weight=1.0), 9.0),  # test_all_correct: (4 − 1)².
+    (dict(weight=2.3), 9.0 * 2.3),  # test_python_scalar_weight.
+    (dict(weight=1.0, target=2.0), 1.0),  # test_loss_with_gradient_norm_target.
+])
+def test_gradient_penalty_matches_tf_gan_published_values(kwargs, expected):
+  # tensorflow/gan, tensorflow_gan/python/losses/losses_impl_test.py,
+  # GradientPenaltyTest: these generated and real points and a critic that
+  # multiplies its input by 2; TF-GAN differentiates the sum of the critic's
+  # outputs, so here D(x) = 2 Σ_i x_i, gradient (2, 2, 2, 2), norm 4
+  # wherever the interpolate falls.
+  fake = jnp.array([[3.1, 2.3, -12.3, 32.1]])
+  real = jnp.array([[-12.3, 23.2, 16.3, -43.2]])
+  apply = lambda x: models.CriticOutput(2.0 * jnp.sum(x, axis=1), x)
+  name, value = _penalty(tricks.gradient_penalty(**kwargs),
+                         _view(apply, real, fake))
+  assert name == 'gradient_penalty'
+  np.testing.assert_allclose(value, expected, rtol=1e-6)
+
+
+def test_gradient_penalty_rejects_a_non_positive_target():
+  with pytest.raises(ValueError):
+    tricks.gradient_penalty(target=0.0)
 
 
 def test_penalty_gradient_reaches_the_critic_parameters():

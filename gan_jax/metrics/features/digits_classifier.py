@@ -25,6 +25,7 @@ import json
 import os
 from typing import NamedTuple
 
+from absl import logging
 import flax
 import flax.linen as nn
 import jax
@@ -99,7 +100,7 @@ def train_classifier() -> tuple[dict, float]:
 
 
 def _cache_dir(data_dir: str) -> str:
-  return os.path.join(tfds_sources.resolve_data_dir(data_dir), 'gan_jax',
+  return os.path.join(tfds_sources.check_data_dir(data_dir), 'gan_jax',
                       f'digits_classifier_v{VERSION}')
 
 
@@ -120,7 +121,11 @@ def load_or_train(data_dir: str = '') -> tuple[dict, float]:
       params = flax.serialization.from_bytes(template, f.read())
     with open(info_path) as f:
       return params, json.load(f)['held_out_accuracy']
+  logging.info('training the digits classifier that scores samples (once; '
+               'kept in %s)', cache)
   params, accuracy = train_classifier()
+  logging.info('digits classifier: %.1f%% accuracy on the %d held-out digits',
+               100 * accuracy, _HELD_OUT)
   if accuracy < MIN_HELD_OUT_ACCURACY:
     raise RuntimeError(f'the digits classifier reached {accuracy:.3f} '
                        f'held-out accuracy, below {MIN_HELD_OUT_ACCURACY}')
