@@ -72,6 +72,7 @@ def main(argv):
     _train(_CONFIG.value, _WORKDIR.value)
   except config_lib.ConfigError as e:
     console.error(str(e))
+    console.discard_log()
     sys.exit(2)
   except train.Diverged as e:
     console.error(str(e))

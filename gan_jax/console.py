@@ -46,6 +46,7 @@ def quiet_library_logs() -> None:
 _OWN_DIRS = (os.path.dirname(os.path.abspath(__file__)),)
 _console = None  # The terminal's stream, once output goes to a log file.
 _pending = None  # The temporary log file in use, if any.
+_log_start = []  # [path, size before this invocation] of the workdir's log.
 
 
 def _is_own(record: logging.LogRecord) -> bool:
@@ -91,6 +92,7 @@ def route_output(log_path: str | None) -> None:
   else:
     fd, _pending = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
                            0o644), None
+    _log_start[:] = [log_path, os.fstat(fd).st_size]
   if held:  # It begins with this invocation's header.
     with open(held, 'rb') as f:
       os.write(fd, f.read())
@@ -102,6 +104,16 @@ def route_output(log_path: str | None) -> None:
   os.dup2(fd, 1)
   os.dup2(fd, 2)
   os.close(fd)
+
+
+def discard_log() -> None:
+  """Takes back what this invocation appended to the workdir's log: a run
+  refused as bad input leaves its workdir as it was (the error line is on
+  the console)."""
+  if _log_start:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.truncate(*_log_start)
 
 
 def _remove_pending() -> None:

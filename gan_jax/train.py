@@ -1087,7 +1087,9 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
     logged (at the step before ``error.step``) and ``diverged.json`` says
     where it diverged; the error names the last checkpoint and a remedy."""
     finite = error.step - first_step
-    run.window.add({name: values[:finite] for name, values in metrics.items()})
+    if finite:
+      run.window.add({name: values[:finite]
+                      for name, values in metrics.items()})
     run.diverged = Diverged(error.step, error.quantities, divergence_advice(
         config, max(run.checkpoints.steps(), default=None)))
     if writes:

@@ -237,8 +237,14 @@ def test_checkpoint_of_other_shapes_is_a_config_error_not_corruption(
 
 
 def _snapshot(directory):
-  return {os.path.join(root, name): os.path.getmtime(os.path.join(root, name))
-          for root, _, names in os.walk(directory) for name in names}
+  """Every file's contents, but the lock's (it says who holds the workdir)."""
+  snapshot = {}
+  for root, _, names in os.walk(directory):
+    for name in names:
+      if name != 'run.lock':
+        with open(os.path.join(root, name), 'rb') as f:
+          snapshot[os.path.join(root, name)] = f.read()
+  return snapshot
 
 
 @pytest.mark.slow
@@ -250,21 +256,19 @@ def test_config_changes_and_an_unreadable_checkpoint_on_resume(tmp_path):
   assert run(workdir, *flags, '--config.num_train_steps=40')[0] == 0
   before = _snapshot(workdir)
 
-  refused = start(workdir, *flags, '--config.num_train_steps=40',
-                  '--config.loss=hinge', '--config.model.latent_dim=16')
-  # Allowed, but the checkpoint cannot hold the new shapes: one line, too.
-  misfit = start(workdir, *flags, '--config.num_train_steps=40',
-                 '--config.model.latent_dim=16',
-                 '--config.allow_config_change=True')
-  _, stderr = refused.communicate(timeout=600)
-  assert refused.returncode == 2
+  code, _, stderr = run(workdir, *flags, '--config.num_train_steps=40',
+                        '--config.loss=hinge', '--config.model.latent_dim=16')
+  assert code == 2
   assert stderr.strip().splitlines() == [
       f"error: workdir '{workdir}' holds a run of a different config (loss: "
       "'non_saturating' -> 'hinge'; model.latent_dim: 8 -> 16); use a new "
       'workdir, or --config.allow_config_change=True to resume it with this '
       'config']
-  _, stderr = misfit.communicate(timeout=600)
-  assert misfit.returncode == 2 and len(stderr.strip().splitlines()) == 1
+  # Allowed, but the checkpoint cannot hold the new shapes: one line, too.
+  code, _, stderr = run(workdir, *flags, '--config.num_train_steps=40',
+                        '--config.model.latent_dim=16',
+                        '--config.allow_config_change=True')
+  assert code == 2 and len(stderr.strip().splitlines()) == 1
   assert 'does not fit the config: generator/params/Dense_0/kernel' in stderr
   assert _snapshot(workdir) == before
 
