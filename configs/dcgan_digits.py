@@ -10,12 +10,20 @@ batch 64.
 Command (``--config`` may be left out: this is the default):
   python experiments/train.py --config=configs/dcgan_digits.py --workdir=/tmp/dcgan_digits
 
-Expected (2-core CPU): 31-45 steps/s, 5,000 steps in about 3 minutes; the
-final grid shows clearly recognisable digits (docs/dcgan_digits_step5000.png).
-Measured (seed 0), eval.json with the project's digits classifier, 2,000
-samples against the 1,797 digits: fd 13.2, kid 25.2, is 7.19, precision
-0.46, recall 0.86, one_nn_accuracy 0.82 (real digits against real digits:
-fd 3.3, is 9.2, precision and recall 0.92-0.93, 1-NN 0.50).
+Expected: the final grid shows clearly recognisable digits
+(docs/dcgan_digits_step5000.png). eval.json, with the project's digits
+classifier, 2,000 samples against the 1,797 digits, as mean ± 95 % interval
+over 5 seeds (``configs/sweeps/digits_seeds.py``, variant ``dcgan_digits``;
+docs/reproduction_data/digits_seeds-2026-12-07.csv): fd 15.1 ± 3.3 (per
+seed, 0 to 4: 13.7, 12.9, 19.7, 14.9, 14.1), kid_mean 34 ± 14, is_mean
+7.14 ± 0.13, precision 0.468 ± 0.015, recall 0.848 ± 0.045, coverage
+0.459 ± 0.025, one_nn_accuracy 0.822 ± 0.023 (real digits against real
+digits: fd 3.3, is 9.2, precision and recall 0.92-0.93, 1-NN 0.50).
+3.93 ± 0.91 minutes a run (5,000 steps, evaluations included; seed 0's also
+trains the classifier, once) on a 2-core AMD EPYC while other jobs shared
+the cores (load average 4-13). The figures vary by machine: another CPU
+or jax version rounds differently, the same seed follows another
+trajectory, and a single run can land outside the interval for the mean.
 """
 
 from gan_jax import config as config_lib

@@ -10,13 +10,31 @@ setting of the Unrolled GAN / VEEGAN / GDPP 2-D experiments).
 Command:
   python experiments/train.py --config=configs/ring8.py --workdir=/tmp/ring8
 
-Expected (2-core CPU, about 2.5 minutes a run; 10 seeds of
-``configs/sweeps/ring_tricks.py``, docs/reproductions.md): modes
-3.5 ± 2.1 (per seed 6, 5, 8, 0, 1, 7, 1, 5, 1, 1), high_quality 0.43 ± 0.23:
-the plain GAN is erratic across seeds and often collapses to one mode. With
-``--config.tricks=spectral_norm,one_sided_label_smoothing,feature_matching,instance_noise``
-every seed covers the 8 modes, high_quality 0.84 ± 0.04, reverse_kl
-0.010 ± 0.010.
+Expected: the plain GAN collapses in some seeds. Over the 10 seeds of the
+``baseline`` of ``configs/sweeps/ring_tricks.py`` (mean ± 95 % interval;
+docs/reproduction_data/ring_tricks-2026-11-25.csv, docs/reproductions.md):
+modes 5.5 ± 2.3 (per seed, 0 to 9: 1, 1, 7, 8, 8, 6, 1, 8, 7, 8),
+high_quality 0.57 ± 0.19, reverse_kl 0.89 ± 0.62, 3.39 ± 0.16 minutes a run
+on a 2-core CPU, two runs side by side, one per core (commit 6b1b3be,
+before the float path of 35ce0bf). Which seeds collapse varies by machine:
+another CPU or jax version rounds differently and the same seed follows
+another trajectory. Seed 0 ended on one mode there; with the code of
+a51ee21 on a 2-core AMD EPYC it ends on none (one run: modes 0,
+high_quality 0, reverse_kl undefined, no sample near a mode; 3.4 minutes
+while other jobs shared the cores; 1 minute 31 s was reported for a run
+alone on an idle machine).
+
+The command that does not collapse, the four-trick chain:
+  python experiments/train.py --config=configs/ring8.py --workdir=/tmp/ring8_tricks \
+      --config.tricks=spectral_norm,one_sided_label_smoothing,feature_matching,instance_noise
+covered the 8 modes in each of its 10 seeds, high_quality 0.842 ± 0.041,
+reverse_kl 0.0097 ± 0.0097, on a 2-core CPU that no longer exists (its
+results.csv was not kept). With the code of a51ee21 on a 2-core AMD EPYC
+(``--variants=four_tricks --seeds=3`` of the sweep;
+docs/reproduction_data/ring_tricks-2026-12-07.csv) each of seeds 0 to 2
+covered the 8 modes too: modes 8.000 ± 0.000 over 3 seeds, high_quality
+0.68 ± 0.32 (per seed, 0 to 2: 0.576, 0.636, 0.82), reverse_kl
+0.06 ± 0.12, 4.3 ± 1.2 minutes a run while other jobs shared the cores.
 """
 
 from gan_jax import config as config_lib
