@@ -110,10 +110,10 @@ def discard_log() -> None:
   """Takes back what this invocation appended to the workdir's log: a run
   refused as bad input leaves its workdir as it was (the error line is on
   the console)."""
-  if _log_start:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.truncate(*_log_start)
+  sys.stdout.flush()
+  sys.stderr.flush()
+  if _log_start and os.path.exists(_log_start[0]):  # Not removed with its
+    os.truncate(*_log_start)  # new workdir (gan_jax.workdir_lock).
 
 
 def _remove_pending() -> None:
