@@ -27,11 +27,16 @@ from gan_jax import sweeps
 
 def get_config():
   config = config_lib.load({ring8!r})
+  # The tiny ring8 of the end-to-end tests (test_entry_point.py), whose
+  # compiled programs the baseline's runs share.
+  config.batch_size = 32
+  config.model.latent_dim = 8
+  config.model.generator_args.width = config.model.critic_args.width = 16
   config.num_train_steps = 20
-  config.steps_per_call = 10
+  config.steps_per_call = 5
   config.log_every = config.eval_every = 10
   config.checkpoint_every = config.sample_every = 20
-  config.eval.num_samples = 500
+  config.eval.num_samples = 200
   return config
 
 
@@ -45,10 +50,14 @@ def get_sweep():
 
 
 def _tiny_config(seed: int) -> config_lib.ml_collections.ConfigDict:
+  """ring8 with spectral norm, shrunk as tests.helpers.tiny_config."""
   config = config_lib.load(os.path.join(REPO, 'configs', 'ring8.py'))
   config.update(num_train_steps=20, steps_per_call=10, log_every=10,
                 eval_every=10, checkpoint_every=20, sample_every=20,
-                seed=seed, tricks='spectral_norm')
+                seed=seed, tricks='spectral_norm', batch_size=32,
+                scan_unroll=1)
+  config.model.latent_dim = 8
+  config.model.generator_args.width = config.model.critic_args.width = 16
   config.eval.num_samples = 500
   return config
 
@@ -163,7 +172,7 @@ def test_tiny_sweep_writes_results_and_reruns_train_nothing(tmp_path):
                  '--config.eval.num_samples=400', '--vmap_seeds=true')
   assert full.returncode == 0, full.stderr
   assert 'runs 3-4 of 4 (hinge+sn, seeds 0, 1, vmapped)' in full.stderr
-  # Seed 0 of the baseline is finished but was scored on 500 samples: it is
+  # Seed 0 of the baseline is finished but was scored on 200 samples: it is
   # evaluated again, not retrained, while seed 1 trains (one after the
   # other: they start from different steps).
   assert 'runs 1-2 of 4 (baseline, seeds 0, 1, vmapped)' in full.stderr
@@ -218,6 +227,7 @@ def test_vmapped_seeds_equal_sequential_runs(tmp_path):
   assert vmapped[0] != vmapped[1]  # The seeds differ...
   gan = train.build(configs[0])
   template = train.init_state(gan, jax.random.PRNGKey(0))
+  vmapped_states = []
   for config, results, alone in zip(configs, vmapped, sequential):
     assert results == pytest.approx(alone, rel=1e-3, abs=1e-3, nan_ok=True)
     states = [checkpoint.Checkpointer(
@@ -225,6 +235,7 @@ def test_vmapped_seeds_equal_sequential_runs(tmp_path):
     ).restore(6, template).state for kind in ('vmapped', 'alone')]
     for a, b in zip(*(jax.tree.leaves(s) for s in states)):
       np.testing.assert_allclose(a, b, rtol=1e-4, atol=5e-5)
+    vmapped_states.append(states[0])
     logs = [[json.loads(line) for line in open(
         tmp_path / f'{kind}_{config.seed}' / 'metrics.jsonl')]
             for kind in ('vmapped', 'alone')]
@@ -232,6 +243,9 @@ def test_vmapped_seeds_equal_sequential_runs(tmp_path):
     for a, b in zip(*logs):
       assert a['step'] == b['step']
       assert a['critic_loss'] == pytest.approx(b['critic_loss'], rel=1e-4)
+  # ... in their trained weights too.
+  assert not np.array_equal(
+      *(s.generator.params['Dense_0']['kernel'] for s in vmapped_states))
 
 
 def test_vmapped_runs_must_differ_in_seed_only(tmp_path):
@@ -306,9 +320,12 @@ def test_ablate_bad_input_is_one_line_and_writes_nothing(tmp_path):
     (['--workdir=README.md'],
      "error: workdir 'README.md' is a file, not a directory"),
 ])
-def test_ablate_bad_flags_are_one_line(args, message):
-  result = _ablate('--sweep=configs/sweeps/ring_tricks.py',
-                   '--workdir=/nonexistent_sweep', *args)
+def test_ablate_bad_flags_are_one_line(entry_point, args, message):
+  # Forked from a process that imported jax and gan_jax (conftest.py); the
+  # test above runs ablate.py in a fresh process.
+  result = entry_point('experiments/ablate.py',
+                       '--sweep=configs/sweeps/ring_tricks.py',
+                       '--workdir=/nonexistent_sweep', *args)
   assert result.returncode == 2
   assert result.stderr.strip() == message
   assert not os.path.exists('/nonexistent_sweep')
@@ -372,6 +389,7 @@ def test_a_run_is_claimed_by_one_process_and_freed_when_it_dies(tmp_path):
   assert not os.path.exists(runs[0].workdir)  # Claiming creates no run.
 
 
+@pytest.mark.slow
 def test_a_sweep_skips_the_runs_another_process_is_training(tmp_path):
   """Two processes on one sweep directory: the run the other holds is left
   to it, the rest trained; the results list it as pending until it ends."""

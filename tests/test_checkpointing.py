@@ -77,25 +77,24 @@ def wait_for_line(process, text):
 
 @pytest.mark.slow
 def test_kill_9_or_sigterm_then_resume_equals_an_uninterrupted_run(tmp_path):
+  # Five steps a call, as in the other end-to-end runs of tiny ring8
+  # (here and in test_entry_point.py): they share compiled programs.
   flags = [*RING8, '--config.num_train_steps=400',
-           '--config.steps_per_call=10', '--config.log_every=25',
+           '--config.steps_per_call=5', '--config.log_every=25',
            '--config.checkpoint_every=50', '--config.eval_every=200',
            '--config.sample_every=400']
   straight, killed, stopped = (str(tmp_path / name) for name in
                                ('straight', 'killed', 'stopped'))
   reference = start(straight, *flags)
+  # The other two start once the reference has compiled its train program:
+  # they read it from the persistent cache instead of all three compiling.
+  wait_for_line(reference, 'train program(s)')
   victim = start(killed, *flags)
   preempted = start(stopped, *flags)
 
   # SIGTERM: a checkpoint of the step reached, one last line, exit 0.
   wait_for_line(preempted, 'train program(s)')
   preempted.send_signal(signal.SIGTERM)
-  # Meanwhile the same command on a workdir in use is refused at once.
-  code, _, refused = run(straight, *flags)
-  assert code == 2 and refused.startswith(
-      f"error: workdir '{straight}' is in use by another run "
-      f'(pid {reference.pid} on '), refused
-  assert len(refused.splitlines()) == 1
   _, stderr = preempted.communicate(timeout=600)
   assert preempted.returncode == 0, stderr
   line = stderr.strip().splitlines()[-1].split('] ', 1)[1]
@@ -114,6 +113,14 @@ def test_kill_9_or_sigterm_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert victim.poll() is None and time.time() < deadline
     time.sleep(0.02)
   time.sleep(0.2)  # Into the middle of the next stretch of steps.
+  # Paused there, the victim still holds its workdir: the same command on
+  # it is refused at once.
+  victim.send_signal(signal.SIGSTOP)
+  code, _, refused = run(killed, *flags)
+  assert code == 2 and refused.startswith(
+      f"error: workdir '{killed}' is in use by another run "
+      f'(pid {victim.pid} on '), refused
+  assert len(refused.splitlines()) == 1
   victim.send_signal(signal.SIGKILL)
   victim.communicate()
   assert victim.returncode == -signal.SIGKILL
@@ -248,7 +255,8 @@ def _snapshot(directory):
 
 
 @pytest.mark.slow
-def test_config_changes_and_an_unreadable_checkpoint_on_resume(tmp_path):
+def test_config_changes_and_an_unreadable_checkpoint_on_resume(entry_point,
+                                                               tmp_path):
   workdir = str(tmp_path / 'run')
   flags = [*RING8, '--config.steps_per_call=5', '--config.log_every=10',
            '--config.checkpoint_every=20', '--config.eval_every=20',
@@ -256,8 +264,13 @@ def test_config_changes_and_an_unreadable_checkpoint_on_resume(tmp_path):
   assert run(workdir, *flags, '--config.num_train_steps=40')[0] == 0
   before = _snapshot(workdir)
 
-  code, _, stderr = run(workdir, *flags, '--config.num_train_steps=40',
-                        '--config.loss=hinge', '--config.model.latent_dim=16')
+  # Refused before any work: forked from a process that imported jax and
+  # gan_jax (conftest.py).
+  refused = entry_point(
+      'experiments/train.py', f'--workdir={workdir}', *flags,
+      '--config.num_train_steps=40', '--config.loss=hinge',
+      '--config.model.latent_dim=16')
+  code, stderr = refused.returncode, refused.stderr
   assert code == 2
   assert stderr.strip().splitlines() == [
       f"error: workdir '{workdir}' holds a run of a different config (loss: "

@@ -1,18 +1,38 @@
 """experiments/reproduction_tables.py: sweep results beside published ones."""
 
+import contextlib
+import importlib.util
+import io
 import os
 import subprocess
 import sys
 
+from absl import flags
+
 from gan_jax import sweep_results
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(REPO, 'experiments', 'reproduction_tables.py')
+
+_spec = importlib.util.spec_from_file_location('reproduction_tables', SCRIPT)
+reproduction_tables = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(reproduction_tables)
 
 
 def _tables(*args) -> subprocess.CompletedProcess:
-  return subprocess.run(
-      [sys.executable, 'experiments/reproduction_tables.py', *args],
-      cwd=REPO, capture_output=True, text=True, timeout=300)
+  """The script's main with these flags, in this process (a process of its
+  own costs seconds of imports; test_missing_results_is_one_line_error
+  runs one): its exit status, stdout and stderr."""
+  flags.FLAGS.unparse_flags()
+  argv = flags.FLAGS(['reproduction_tables.py', *args], known_only=True)
+  stdout, stderr, code = io.StringIO(), io.StringIO(), 0
+  with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    try:
+      reproduction_tables.main(argv)
+    except SystemExit as e:
+      code = e.code
+  return subprocess.CompletedProcess(args, code, stdout.getvalue(),
+                                     stderr.getvalue())
 
 
 def test_measured_cells_beside_published_and_nothing_unmeasured(tmp_path):
@@ -51,7 +71,9 @@ def test_measured_cells_beside_published_and_nothing_unmeasured(tmp_path):
 
 
 def test_missing_results_is_one_line_error(tmp_path):
-  result = _tables(f'--stacked={tmp_path}')
+  result = subprocess.run([sys.executable, SCRIPT, f'--stacked={tmp_path}'],
+                          cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
   assert result.returncode == 2
   assert result.stderr.strip() == (
       f'error: {tmp_path}/results.csv does not exist; run experiments/'

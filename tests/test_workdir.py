@@ -3,16 +3,12 @@ resume leaves with each step once, in order (issue 35, item 1)."""
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from gan_jax import config as config_lib
 from gan_jax import metric_writer
 from gan_jax import workdir_lock
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _OTHER_PROCESS = """
 import sys
@@ -25,23 +21,27 @@ except workdir_lock.WorkdirBusy as e:
 """
 
 
-def hold_in_another_process(workdir):
-  return subprocess.run([sys.executable, '-c', _OTHER_PROCESS, workdir],
-                        cwd=REPO, capture_output=True, text=True,
-                        timeout=120).stdout.strip()
+def hold_in_another_process(entry_point, workdir):
+  """What a process that tries to hold ``workdir`` says; it is forked from
+  one that imported gan_jax (conftest.py)."""
+  script = os.path.join(os.path.dirname(workdir), 'hold.py')
+  with open(script, 'w') as f:
+    f.write(_OTHER_PROCESS)
+  return entry_point(script, workdir, timeout=120).stdout.strip()
 
 
-def test_a_workdir_is_held_by_one_process_until_it_ends(tmp_path):
+def test_a_workdir_is_held_by_one_process_until_it_ends(entry_point,
+                                                        tmp_path):
   workdir = str(tmp_path / 'run')
   with workdir_lock.hold(workdir):
     with workdir_lock.hold(workdir):  # Re-entrant within the process.
       pass
-    refused = hold_in_another_process(workdir)
+    refused = hold_in_another_process(entry_point, workdir)
     assert refused.startswith(f"workdir {workdir!r} is in use by another run "
                               f'(pid {os.getpid()} on ')
     assert refused.endswith('wait for it to end or use another workdir')
     assert issubclass(workdir_lock.WorkdirBusy, config_lib.ConfigError)
-  assert hold_in_another_process(workdir) == 'held'
+  assert hold_in_another_process(entry_point, workdir) == 'held'
 
 
 def test_a_refused_run_leaves_no_workdir_behind(tmp_path):
