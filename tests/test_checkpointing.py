@@ -77,8 +77,9 @@ def wait_for_line(process, text):
 
 @pytest.mark.slow
 def test_kill_9_or_sigterm_then_resume_equals_an_uninterrupted_run(tmp_path):
-  # Five steps a call, as in the other end-to-end runs of tiny ring8
-  # (here and in test_entry_point.py): they share compiled programs.
+  # The shipped fused loop (scan_unroll 4, five steps a call): the other
+  # end-to-end runs of tiny ring8 roll it, which compiles quicker to the
+  # same bits (test_train_step.py).
   flags = [*RING8, '--config.num_train_steps=400',
            '--config.steps_per_call=5', '--config.log_every=25',
            '--config.checkpoint_every=50', '--config.eval_every=200',
@@ -258,9 +259,10 @@ def _snapshot(directory):
 def test_config_changes_and_an_unreadable_checkpoint_on_resume(entry_point,
                                                                tmp_path):
   workdir = str(tmp_path / 'run')
-  flags = [*RING8, '--config.steps_per_call=5', '--config.log_every=10',
-           '--config.checkpoint_every=20', '--config.eval_every=20',
-           '--config.sample_every=20']
+  # test_entry_point.py's runs: shared compiled programs.
+  flags = [*RING8, '--config.steps_per_call=5', '--config.scan_unroll=1',
+           '--config.log_every=10', '--config.checkpoint_every=20',
+           '--config.eval_every=20', '--config.sample_every=20']
   assert run(workdir, *flags, '--config.num_train_steps=40')[0] == 0
   before = _snapshot(workdir)
 

@@ -28,8 +28,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _env(devices: int) -> dict[str, str]:
+  # The suite's own XLA_FLAGS (tests/conftest.py) and the device count.
   return {**os.environ,
-          'XLA_FLAGS': f'--xla_force_host_platform_device_count={devices}',
+          'XLA_FLAGS': ' '.join(filter(None, [
+              os.environ.get('XLA_FLAGS'),
+              f'--xla_force_host_platform_device_count={devices}'])),
           'PYTHONPATH': REPO}
 
 
