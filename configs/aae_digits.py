@@ -11,7 +11,7 @@ Loss non_saturating, Adam(2e-4, b1 0.5), batch 64.
 Command:
   python experiments/train.py --config=configs/aae_digits.py --workdir=/tmp/aae_digits
 
-Expected (2-core CPU): see README "Other GAN families" for the measured
+Expected (2-core CPU): see docs/families.md for the measured
 steps/s and eval.json (samples scored like dcgan_digits, plus
 reconstruction_mse and code_mmd, the MMD² between codes and prior).
 """

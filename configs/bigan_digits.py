@@ -11,7 +11,7 @@ b1 0.5), batch 64; see gan_jax/families/bigan.py.
 Command:
   python experiments/train.py --config=configs/bigan_digits.py --workdir=/tmp/bigan_digits
 
-Expected (2-core CPU): see README "Other GAN families" for the measured
+Expected (2-core CPU): see docs/families.md for the measured
 steps/s and eval.json (samples scored like dcgan_digits, plus
 reconstruction_mse of G(E(x)) and latent_reconstruction_mse of E(G(z))).
 """
@@ -35,7 +35,7 @@ def get_config():
   config.model.critic_args = dict(
       trunk='dcgan', trunk_args=dict(width=32, normalization='none'),
       width=256, depth=2, dropout=0.2)
-  # The samples' FD is best early and rises later (README "Other GAN
-  # families"): keep the best checkpoint too.
+  # The samples' FD is best early and rises later (docs/families.md): keep
+  # the best checkpoint too.
   config.best_metric = 'fd'
   return config

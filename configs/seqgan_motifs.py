@@ -28,7 +28,7 @@ Commands:
   python experiments/train.py --config=configs/seqgan_motifs.py --workdir=/tmp/seqgan_motifs
   python experiments/train.py --config=configs/seqgan_motifs.py:policy_gradient --workdir=/tmp/seqgan_pg
 
-Expected (2-core CPU): see README "Other GAN families" for the measured
+Expected (2-core CPU): see docs/families.md for the measured
 steps/s and eval.json: motif_recovery (fraction of samples containing a
 motif; 1.0 for the data), motif_coverage (fraction of the 4 motifs
 written), kmer_distance (total variation between 3-mer spectra, against

@@ -12,7 +12,7 @@ labelled digits alone (``supervised_only_test_accuracy``).
 Command:
   python experiments/train.py --config=configs/ssgan_digits.py --workdir=/tmp/ssgan_digits
 
-Expected (2-core CPU): see README "Other GAN families" for the measured
+Expected (2-core CPU): see docs/families.md for the measured
 steps/s and eval.json.
 """
 

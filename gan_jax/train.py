@@ -765,7 +765,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   """Trains the experiment ``config`` in ``workdir`` and evaluates it.
 
   Writes ``config.json``, ``metrics.jsonl``, TensorBoard events,
-  ``samples/*.png``, ``checkpoints/`` and ``eval.json`` (see README.md).
+  ``samples/*.png``, ``checkpoints/`` and ``eval.json`` (docs/running.md).
   Resumes from the newest readable checkpoint in ``workdir`` if there is
   one, onto exactly the trajectory of an uninterrupted run.
 
