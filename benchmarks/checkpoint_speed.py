@@ -41,6 +41,7 @@ from ml_collections import config_flags
 from gan_jax import checkpoint
 from gan_jax import parallel
 from gan_jax import train
+from gan_jax import xla_cpu
 
 _CONFIG = config_flags.DEFINE_config_file('config', 'configs/dcgan_digits.py',
                                           'Experiment config.')
@@ -101,6 +102,7 @@ def _steps_per_sec(data_parallel, fused, state, batches, num_steps: int,
 
 def main(argv):
   del argv
+  xla_cpu.apply()  # As the entry points do (gan_jax.xla_cpu).
   config = _CONFIG.value
   gan = train.build(config)
   data_parallel = parallel.DataParallel(parallel.resolve_mode(config.parallel))

@@ -5,13 +5,13 @@ r"""Kernel-gradient time of XLA's convolution against per-tap dots.
 For the convolution layers of the DCGAN and SN-GAN configs at 32×32 (input
 size, kernel, stride, channels), times the kernel gradient as
 ``lax.conv_general_dilated``'s VJP computes it and as
-:mod:`gan_jax.models.convolution` computes it per kernel tap (one dot per
+:mod:`gan_jax.xla_cpu.kernel_gradient` computes it per kernel tap (one dot per
 tap), alternating, median of ``--repeats`` rounds, and prints milliseconds,
-the speed-up and which one ``convolution.conv_general_dilated`` uses on this
-machine (its autotuner, :mod:`gan_jax.models.autotune`, times the same two
+the speed-up and which one ``kernel_gradient.conv_general_dilated`` uses on this
+machine (its autotuner, :mod:`gan_jax.xla_cpu.autotune`, times the same two
 and takes the per-tap form when it is 1.2× faster or more). Both are
 compiled with the XLA options train steps are compiled with by default
-(:func:`gan_jax.parallel.compiler_options`), as the autotuner does.
+(:func:`gan_jax.xla_cpu.compiler_options.compiler_options`), as the autotuner does.
 """
 
 import functools
@@ -24,8 +24,8 @@ import jax
 from jax import lax
 import numpy as np
 
-from gan_jax import parallel
-from gan_jax.models import convolution
+from gan_jax.xla_cpu import compiler_options
+from gan_jax.xla_cpu import kernel_gradient
 
 _BATCH = flags.DEFINE_integer('batch', 64, 'Batch size.')
 _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed rounds per side.')
@@ -33,7 +33,7 @@ _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed rounds per side.')
 _BY_ONE = ((1, 1), (1, 1))
 # (name, input height = width, kernel, stride, in channels, out channels,
 # padding). The DCGAN generator's layers are the 2×2 convolutions of their
-# output phases (gan_jax.models.upsampling), padded by one pixel.
+# output phases (gan_jax.xla_cpu.transposed_conv), padded by one pixel.
 LAYERS = (
     ('dcgan critic 1', 32, 4, 2, 3, 32, 'SAME'),
     ('dcgan critic 2', 16, 4, 2, 32, 64, 'SAME'),
@@ -80,16 +80,16 @@ def main(argv):
     # Compiled with the options train steps and the autotuner use.
     sides = {side: jax.jit(functools.partial(
         gradient, strides=strides, padding=padding, precision=None)).lower(
-            x, g, w).compile(parallel.compiler_options())
+            x, g, w).compile(compiler_options.compiler_options())
              for side, gradient in (
-                 ('lax', convolution.xla_kernel_gradient),
-                 ('per-tap', convolution.per_tap_kernel_gradient))}
+                 ('lax', kernel_gradient.xla_kernel_gradient),
+                 ('per-tap', kernel_gradient.per_tap_kernel_gradient))}
     times = {side: [] for side in sides}
     for _ in range(_REPEATS.value):
       for side, function in sides.items():
         times[side].append(_time(function, x, g, w))
     lax_ms, tap_ms = (1e3 * statistics.median(times[s]) for s in sides)
-    used = ('per-tap' if convolution.per_tap_pays(x, w, strides, padding,
+    used = ('per-tap' if kernel_gradient.per_tap_pays(x, w, strides, padding,
                                                    None) else 'lax')
     print(f'{name:34} {lax_ms:9.2f} {tap_ms:11.2f} {lax_ms / tap_ms:8.2f}× '
           f'{used:>8}', flush=True)

@@ -25,6 +25,7 @@ import numpy as np
 
 from gan_jax import evaluation
 from gan_jax import train
+from gan_jax import xla_cpu
 
 _CONFIG = config_flags.DEFINE_config_file('config', 'configs/dcgan_digits.py',
                                           'Experiment config.')
@@ -35,6 +36,7 @@ _OUT = flags.DEFINE_string('out', None, 'Optional JSON output file.')
 
 def main(argv):
   del argv
+  xla_cpu.apply()  # As the entry points do (gan_jax.xla_cpu).
   config = _CONFIG.value
   config.eval.num_samples = _NUM_SAMPLES.value
   gan = train.build(config)

@@ -4,11 +4,11 @@ Model FLOPs utilisation (MFU; Chowdhery et al. 2022, "PaLM", appendix B)
 divides the FLOPs a model needs per step by the step time and the device's
 peak. "Needs" is the model's arithmetic, not what an implementation happens
 to execute, so it is counted from the traced program (jaxpr), not the
-compiled one, and traced as on an accelerator: gan_jax computes some layers
-differently on CPU (transposed convolutions as four output phases with a
+compiled one, and traced with lax's convolutions: gan_jax's CPU tuning
+computes some layers differently (transposed convolutions as four output phases with a
 border row and column more, kernel gradients as per-tap products of
-zero-filled copies; :mod:`gan_jax.models.upsampling`,
-:mod:`gan_jax.models.convolution`), and the plain ``lax`` formulation
+zero-filled copies; :mod:`gan_jax.xla_cpu.transposed_conv`,
+:mod:`gan_jax.xla_cpu.kernel_gradient`), and the plain ``lax`` formulation
 accelerators run is the model's own arithmetic. The count is then the same
 whichever backend runs the step. Loops count as many times as they run
 (XLA's ``cost_analysis`` counts a while loop's body once). Work whose
@@ -32,7 +32,6 @@ import math
 import statistics
 import time
 from typing import Any
-from unittest import mock
 
 import jax
 from jax import extend as jex
@@ -42,6 +41,8 @@ from jax import extend as jex
 from jax._src.interpreters import partial_eval
 import numpy as np
 
+from gan_jax.models import conv
+
 
 class UncountableLoop(ValueError):
   """A while loop whose trip count the jaxpr does not say."""
@@ -50,9 +51,9 @@ class UncountableLoop(ValueError):
 def count(fn, *args, **kwargs) -> float:
   """The model FLOPs of one call ``fn(*args, **kwargs)`` (traced, not run),
   in the formulation accelerators run (module docstring)."""
-  # gan_jax picks its CPU formulations by jax.default_backend() at trace
-  # time; tracing compiles nothing, so the accelerator one traces anywhere.
-  with mock.patch.object(jax, 'default_backend', return_value='gpu'):
+  # The models' convolutions as lax computes them, whatever CPU tuning this
+  # process applied (gan_jax.models.conv).
+  with conv.use(conv_general_dilated=None, transposed_conv_4x4_stride2=None):
     jaxpr = jax.make_jaxpr(fn)(*args, **kwargs).jaxpr
   used, _ = partial_eval.dce_jaxpr(jaxpr, [True] * len(jaxpr.outvars))
   return jaxpr_flops(used)

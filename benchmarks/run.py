@@ -114,6 +114,7 @@ from gan_jax import data
 from gan_jax import metrics
 from gan_jax import parallel
 from gan_jax import train
+from gan_jax import xla_cpu
 import flop_count
 import timing
 import torch_reference
@@ -490,6 +491,7 @@ def _print_table(results: list[dict[str, Any]]) -> None:
 
 def main(argv):
   del argv
+  xla_cpu.apply()  # As the entry points do (gan_jax.xla_cpu).
   quick = _QUICK.value
   if _TORCH_THREADS.value:
     torch.set_num_threads(_TORCH_THREADS.value)

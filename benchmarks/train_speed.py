@@ -47,6 +47,7 @@ from ml_collections import config_flags
 from gan_jax import parallel
 from gan_jax import train
 from gan_jax import tricks as tricks_lib
+from gan_jax import xla_cpu
 import timing
 
 _CONFIG = config_flags.DEFINE_config_file('config', 'configs/ring8.py',
@@ -82,6 +83,7 @@ def _input_steps_per_sec(feeder: train.HostBatches, num_steps: int) -> float:
 
 def main(argv):
   del argv
+  xla_cpu.apply()  # As the entry points do (gan_jax.xla_cpu).
   base = _CONFIG.value
   data_parallel = parallel.DataParallel(parallel.resolve_mode(base.parallel),
                                        base.cpu_scheduler, base.cpu_kernels)

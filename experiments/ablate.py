@@ -45,6 +45,7 @@ from gan_jax import config as config_lib
 from gan_jax import console
 from gan_jax import preemption
 from gan_jax import sweep_results
+from gan_jax import xla_cpu
 
 _SWEEP = flags.DEFINE_string('sweep', None, 'A sweep file '
                              '(configs/sweeps/*.py).')
@@ -65,6 +66,7 @@ _AGGREGATE_ONLY = flags.DEFINE_bool('aggregate_only', False,
                                     'Write the results of what has run; '
                                     'train nothing.')
 _COMPILATION_CACHE = compilation_cache.define_flag()
+_CPU_TUNING = xla_cpu.define_flag()
 _SHOW_LIBRARY_OUTPUT = console.define_flag()
 flags.mark_flags_as_required(['sweep', 'workdir'])
 
@@ -102,6 +104,7 @@ def main(argv):
     sys.exit(2)
   os.makedirs(workdir, exist_ok=True)
   compilation_cache.enable(_COMPILATION_CACHE.value)
+  xla_cpu.apply(_CPU_TUNING.value)
   log_path = os.path.join(workdir, 'ablate.log')
   if not _SHOW_LIBRARY_OUTPUT.value:
     console.route_output(log_path)

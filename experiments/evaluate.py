@@ -31,6 +31,7 @@ from gan_jax import evaluation
 from gan_jax import parallel
 from gan_jax import strict_json
 from gan_jax import train
+from gan_jax import xla_cpu
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A run directory.')
 _STEP = flags.DEFINE_integer('checkpoint_step', None,
@@ -42,6 +43,7 @@ _NUM_SAMPLES = flags.DEFINE_integer('num_samples', None,
                                     'eval.num_samples).')
 _OUT = flags.DEFINE_string('out', None, 'Output JSON file.')
 _COMPILATION_CACHE = compilation_cache.define_flag()
+_CPU_TUNING = xla_cpu.define_flag()
 flags.mark_flags_as_required(['workdir'])
 
 
@@ -65,6 +67,14 @@ def main(argv):
     _fail(str(e))
 
   compilation_cache.enable(_COMPILATION_CACHE.value)
+  xla_cpu.apply(_CPU_TUNING.value)
+  # Computed as the run recorded it trained (gan_jax.xla_cpu).
+  with xla_cpu.for_runs([workdir], config.cpu_scheduler, config.cpu_kernels):
+    _evaluate(config, workdir)
+
+
+def _evaluate(config, workdir: str) -> None:
+  """Restores the chosen checkpoint, scores it, writes the JSON."""
   gan = train.build(config)
   # Samples and features are split over every local device.
   data_parallel = parallel.DataParallel(parallel.resolve_mode('auto'))

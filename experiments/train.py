@@ -42,6 +42,7 @@ from gan_jax import parallel
 from gan_jax import preemption
 from gan_jax import train
 from gan_jax import workdir_lock
+from gan_jax import xla_cpu
 
 _DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'configs', 'dcgan_digits.py')
@@ -58,6 +59,7 @@ _PROCESS_ID = flags.DEFINE_integer(
     'process_id', None, 'Multi-process runs: this process, 0 to '
     'num_processes - 1.')
 _COMPILATION_CACHE = compilation_cache.define_flag()
+_CPU_TUNING = xla_cpu.define_flag()
 _SHOW_LIBRARY_OUTPUT = console.define_flag()
 flags.mark_flags_as_required(['workdir'])
 
@@ -99,6 +101,7 @@ def _train(config, workdir: str) -> None:
   except ValueError as e:  # initialize_distributed's bad flag values.
     raise config_lib.ConfigError(str(e)) from e
   compilation_cache.enable(_COMPILATION_CACHE.value)
+  xla_cpu.apply(_CPU_TUNING.value)
   log_path = _log_path(workdir)
   with workdir_lock.hold(workdir, disposable=(os.path.basename(log_path),)):
     if not _SHOW_LIBRARY_OUTPUT.value:

@@ -5,12 +5,8 @@ Modules: ``losses`` (GAN objectives), ``models`` (Flax generators and critics),
 ``metrics`` (sample-quality and mode metrics), ``train`` (the train step and
 loop), ``config`` (the base config and its validation).
 
-Importing gan_jax gives JAX's CPU backend the unrolled Threefry lowering
-(:mod:`gan_jax.threefry_cpu`: the same random bits, faster draws).
+Importing gan_jax changes nothing outside it; the CPU tuning the entry
+points apply is :mod:`gan_jax.xla_cpu`.
 """
-
-from gan_jax import threefry_cpu
-
-threefry_cpu.register()
 
 __version__ = '0.1.0'

@@ -18,6 +18,7 @@ import ml_collections
 
 from gan_jax import (data, evaluation, families, losses, models, parallel,
                      tricks)
+from gan_jax.xla_cpu import compiler_options
 
 # Written to config.json next to the config, not part of it.
 _RUNTIME_KEYS = ('process_count', 'device_count')
@@ -58,11 +59,11 @@ def base() -> ml_collections.ConfigDict:
   # Data parallelism (gan_jax.parallel): auto (shard_map on more than one
   # device, else none), none, shard_map or pmap.
   c.parallel = 'auto'
-  # How XLA:CPU orders a step's operations (gan_jax.parallel.CPU_SCHEDULERS):
-  # concurrency (XLA's default; fastest) or memory (less than half the
-  # temporary memory of an SN-GAN ResNet step, 1-3 % slower).
+  # How XLA:CPU orders a step's operations (gan_jax.xla_cpu.compiler_options):
+  # concurrency (XLA's default; fastest) or memory (about half the temporary
+  # memory of an SN-GAN ResNet step, a little slower; docs/performance.md).
   c.cpu_scheduler = 'concurrency'
-  # Which kernels XLA:CPU runs a step with (gan_jax.parallel.CPU_KERNELS):
+  # Which kernels XLA:CPU runs a step with (gan_jax.xla_cpu.compiler_options):
   # ynn_reductions (XLA's own, reductions by YNNPACK; fastest measured), xla
   # (XLA's own throughout) or ynn (YNNPACK fusions, jaxlib's default).
   c.cpu_kernels = 'ynn_reductions'
@@ -383,12 +384,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if config.optim.lr_schedule not in LR_SCHEDULES:
     raise ConfigError(f'config.optim.lr_schedule={config.optim.lr_schedule!r}'
                       f'; allowed: {", ".join(LR_SCHEDULES)}')
-  if config.cpu_scheduler not in parallel.CPU_SCHEDULERS:
+  if config.cpu_scheduler not in compiler_options.CPU_SCHEDULERS:
     raise ConfigError(f'config.cpu_scheduler={config.cpu_scheduler!r}; '
-                      f'allowed: {", ".join(parallel.CPU_SCHEDULERS)}')
-  if config.cpu_kernels not in parallel.CPU_KERNELS:
+                      f'allowed: {", ".join(compiler_options.CPU_SCHEDULERS)}')
+  if config.cpu_kernels not in compiler_options.CPU_KERNELS:
     raise ConfigError(f'config.cpu_kernels={config.cpu_kernels!r}; '
-                      f'allowed: {", ".join(parallel.CPU_KERNELS)}')
+                      f'allowed: {", ".join(compiler_options.CPU_KERNELS)}')
   problem = parallel.check_config(config.parallel, config.batch_size)
   if problem:
     raise ConfigError(problem)

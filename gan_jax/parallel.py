@@ -50,6 +50,8 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 import numpy as np
 
+from gan_jax.xla_cpu import compiler_options as xla_cpu_options
+
 AXIS = 'data'
 MODES = ('auto', 'none', 'shard_map', 'pmap')
 
@@ -129,53 +131,6 @@ def initialize_distributed(coordinator_address: str | None = None,
   return True
 
 
-# How XLA:CPU orders a compiled step's operations, as compiler options.
-# ``concurrency`` is XLA's default: independent operations run side by side
-# on the cores, which keeps more intermediate buffers live at once.
-# ``memory`` is XLA's memory-optimised order: an SN-GAN ResNet step
-# (configs/sngan_resnet_cifar10.py, batch 64) needs 762 MB of temporary
-# buffers instead of 1,642 MB, 1-3 % slower (0.0404 against 0.0416
-# generator steps/s, interleaved), and small models lose more (ring8 MLP
-# -11 %, DCGAN 32×32 -5 %): for runs that would not fit in memory.
-CPU_SCHEDULERS = {
-    'concurrency': {},
-    'memory': {'xla_cpu_scheduler_type':
-               'CPU_SCHEDULER_TYPE_MEMORY_OPTIMIZED'},
-}
-
-
-# Which kernels XLA:CPU computes products, convolutions, reductions and the
-# elementwise work around them with, as compiler options. ``xla``: its own
-# emitters (Eigen for products and convolutions), YNNPACK's fusions off;
-# ``ynn``: jaxlib 0.10's default, YNNPACK fusions; ``ynn_reductions``
-# (default): XLA's own kernels except for reductions, which YNNPACK computes.
-# XLA's own reductions over the batch (batch-norm statistics and their
-# gradients) are split into reduce-windows of 32 rows for precision, which
-# its CPU code runs 3-5× slower than one pass (a [64, 16, 16, 32] mean 0.89
-# against 0.17 ms); YNNPACK's reductions avoid that.
-# Measured, each step compiled every way in one process, interleaved rounds
-# (medians): on a 2-core AVX-512 Xeon, ring8 MLP 301 (xla) against 280 (ynn)
-# steps/s, DCGAN 32×32 15.7 against 14.0, SN-GAN ResNet 0.0602 against
-# 0.0575 generator steps/s; on a 2-core AMD EPYC (AVX2), DCGAN 32×32
-# ynn_reductions 1.09× xla and 1.32× ynn (15 paired rounds), ring8 MLP and
-# SN-GAN level between xla and ynn_reductions (docs/performance.md).
-CPU_KERNELS = {
-    'ynn_reductions': {'xla_cpu_experimental_ynn_fusion_type':
-                       'LIBRARY_FUSION_TYPE_REDUCE'},
-    'xla': {'xla_cpu_experimental_ynn_fusion_type': ''},
-    'ynn': {},
-}
-
-
-def compiler_options(cpu_scheduler: str = 'concurrency',
-                     cpu_kernels: str = 'ynn_reductions') -> dict[str, str]:
-  """The XLA compiler options of ``cpu_scheduler`` and ``cpu_kernels`` on
-  this backend."""
-  if jax.default_backend() != 'cpu':
-    return {}
-  return {**CPU_SCHEDULERS[cpu_scheduler], **CPU_KERNELS[cpu_kernels]}
-
-
 @dataclasses.dataclass(frozen=True)
 class DataParallel:
   """How a run spreads over devices; see the module docstring.
@@ -183,9 +138,11 @@ class DataParallel:
   Attributes:
     mode: ``none``, ``shard_map`` or ``pmap`` (resolved, not ``auto``).
     cpu_scheduler: how XLA:CPU orders the step's operations
-      (:data:`CPU_SCHEDULERS`); ignored on other backends.
+      (:data:`gan_jax.xla_cpu.compiler_options.CPU_SCHEDULERS`); ignored on
+      other backends.
     cpu_kernels: which kernels XLA:CPU computes it with
-      (:data:`CPU_KERNELS`); ignored on other backends.
+      (:data:`gan_jax.xla_cpu.compiler_options.CPU_KERNELS`); ignored on
+      other backends.
   """
   mode: str
   cpu_scheduler: str = 'concurrency'
@@ -195,12 +152,7 @@ class DataParallel:
     if self.mode not in MODES[1:]:
       raise ValueError(f'unknown parallel mode {self.mode!r}; allowed: '
                        f'{", ".join(MODES)}')
-    if self.cpu_scheduler not in CPU_SCHEDULERS:
-      raise ValueError(f'unknown cpu_scheduler {self.cpu_scheduler!r}; '
-                       f'allowed: {", ".join(CPU_SCHEDULERS)}')
-    if self.cpu_kernels not in CPU_KERNELS:
-      raise ValueError(f'unknown cpu_kernels {self.cpu_kernels!r}; '
-                       f'allowed: {", ".join(CPU_KERNELS)}')
+    xla_cpu_options.check(self.cpu_scheduler, self.cpu_kernels)
 
   @property
   def batch_axis(self) -> str | None:
@@ -303,7 +255,8 @@ class DataParallel:
     :meth:`batch_shapes` (empty for data sampled inside the step); the
     metrics come back equal on every device, as one value each.
     """
-    options = compiler_options(self.cpu_scheduler, self.cpu_kernels)
+    options = xla_cpu_options.compiler_options(self.cpu_scheduler,
+                                               self.cpu_kernels)
     if self.mode == 'none':
       return jax.jit(per_device, donate_argnums=0).lower(
           state, *batches).compile(options)

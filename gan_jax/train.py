@@ -44,6 +44,7 @@ from gan_jax import preemption
 from gan_jax import run_layout
 from gan_jax import tricks as tricks_lib
 from gan_jax import workdir_lock
+from gan_jax import xla_cpu
 
 PyTree = Any
 Metrics = dict[str, jax.Array]
@@ -374,8 +375,9 @@ def make_train_step(gan: Gan, batch_axis: str | None = None) -> Callable[
                    'generator_update_norm': optax.tree.norm(updates)}
 
   def train_step(state: TrainState, batch: data.Batch):
-    # A Python loop, not lax.scan: XLA:CPU runs convolutions inside a while
-    # loop about ten times slower than outside one, and n_critic is small.
+    # A Python loop, not lax.scan: n_critic is small, and XLA:CPU runs
+    # convolutions inside a while loop far more slowly than outside one
+    # (docs/performance.md, "What the CPU tuning does").
     critic_metrics = []
     for index in range(gan.n_critic):
       state, metrics = critic_update(
@@ -864,11 +866,19 @@ def _train_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
   with contextlib.ExitStack() as held:
     for workdir in workdirs:
       held.enter_context(workdir_lock.hold(workdir))
-    return _train_held_runs(configs, workdirs)
+    try:
+      tuning = held.enter_context(xla_cpu.for_runs(
+          workdirs, configs[0].cpu_scheduler, configs[0].cpu_kernels))
+    except ValueError as e:  # Runs that recorded different tunings.
+      raise config_lib.ConfigError(str(e)) from e
+    return _train_held_runs(configs, workdirs, tuning)
 
 
-def _train_held_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
-  """Sets up, restores and trains the runs (stacked if more than one)."""
+def _train_held_runs(configs, workdirs, save_tuning: Callable[[], None]
+                     ) -> list[dict[str, float] | Diverged]:
+  """Sets up, restores and trains the runs (stacked if more than one);
+  ``save_tuning`` records the CPU tuning they train with
+  (:func:`gan_jax.xla_cpu.for_runs`)."""
   started = time.perf_counter()
   for config, workdir in zip(configs, workdirs):
     config_lib.check_resume(config, workdir)
@@ -931,7 +941,7 @@ def _train_held_runs(configs, workdirs) -> list[dict[str, float] | Diverged]:
     with preemption.StopRequests(runs[0].checkpoints.reached_preemption
                                  ) as stops:
       return _train_loop(gan, layout, evaluator, runs, states, starts[0],
-                         stops)
+                         stops, save_tuning)
   finally:
     for run in runs:
       run.close()
@@ -968,7 +978,8 @@ def summary(run: _Run, total: int, protocol: dict) -> str:
 
 def _train_loop(gan: Gan, layout: run_layout.RunLayout,
                 evaluator: evaluation.Evaluator, runs: list[_Run],
-                states: list, start: int, stops
+                states: list, start: int, stops,
+                save_tuning: Callable[[], None]
                 ) -> list[dict[str, float] | Diverged]:
   """The loop of :func:`_train_runs`, from ``states`` (at step ``start``)
   to the end; returns each run's final metrics or its divergence."""
@@ -1062,6 +1073,8 @@ def _train_loop(gan: Gan, layout: run_layout.RunLayout,
   if compiled:
     logging.info('compiled %d train program(s) in %.1fs', len(compiled),
                  time.perf_counter() - compile_start)
+  if writes:  # The programs' tuning choices are made: recorded first.
+    save_tuning()
 
   def live() -> list[tuple[_Run, int]]:
     return [(run, i) for i, run in enumerate(runs) if not run.diverged]

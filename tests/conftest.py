@@ -55,7 +55,7 @@ if '--xla_backend_optimization_level' not in os.environ.get('XLA_FLAGS', ''):
       filter(None, [os.environ.get('XLA_FLAGS'),
                     '--xla_backend_optimization_level=0']))
 
-# The convolution autotuner's answers (gan_jax.models.autotune) beside it:
+# The convolution autotuner's answers (gan_jax.xla_cpu.autotune) beside it:
 # the workers and subprocesses of a run time each layer once between them.
 os.environ.setdefault('GAN_JAX_AUTOTUNE_CACHE',
                       os.path.join(REPO, '.pytest_cache', 'd', 'autotune.json'))

@@ -16,7 +16,6 @@ import pytest
 from gan_jax import config as config_lib
 from gan_jax import data
 from gan_jax import train
-from gan_jax.models import convolution
 from tests import helpers
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,13 +64,7 @@ def test_every_config_is_covered():
 
 @pytest.mark.slow
 @pytest.mark.parametrize('name', CONFIGS)
-def test_one_train_step_of_every_config(name, monkeypatch):
-  # Convolution kernel gradients as lax computes them, whatever this
-  # machine's autotuner would choose (the per-tap rule it may choose equals
-  # lax's: test_convolution.py): timing every layer of every config both
-  # ways was a quarter to a third of this test (SN-GAN CNN 34 -> 25, ResNet
-  # 40 -> 28 CPU-seconds), and the programs are the same on every machine.
-  monkeypatch.setenv(convolution.KERNEL_GRADIENT_ENV, 'xla')
+def test_one_train_step_of_every_config(name):
   config = offline_config(name)
   gan, state, new_state, metrics, _ = one_step(config)
   assert int(new_state.step) == 1

@@ -9,28 +9,33 @@ import numpy as np
 import pytest
 
 from gan_jax import models
+from gan_jax.models import conv
 from gan_jax.models import upsampling
+from gan_jax.xla_cpu import transposed_conv
 
 
-@pytest.mark.parametrize('implementation', ['conv_transpose', 'phases'])
-def test_transposed_upsampling_is_flax_conv_transpose_either_way(
-    implementation):
-  """Both ways of computing the transposed mode give Flax's layer exactly."""
+@pytest.mark.parametrize('tuned', [False, True])
+def test_transposed_upsampling_is_flax_conv_transpose_either_way(tuned):
+  """lax's transposed convolution and the CPU tuning's four phases
+  (gan_jax.xla_cpu.transposed_conv) give Flax's layer, values and
+  gradients."""
   x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 6, 3))
   transposed = nn.ConvTranspose(4, (4, 4), strides=(2, 2), padding='SAME')
   params = transposed.init(jax.random.PRNGKey(1), x)['params']
   params['bias'] = jax.random.normal(jax.random.PRNGKey(2), (4,))
   expected = transposed.apply({'params': params}, x)
-  layer = upsampling.Upsample(4, 'transposed', implementation=implementation)
+  layer = upsampling.Upsample(4, 'transposed')
   assert jax.tree.map(jnp.shape, layer.init(jax.random.PRNGKey(1), x)) == (
       {'params': jax.tree.map(jnp.shape, params)})
-  got = layer.apply({'params': params}, x)
+  with conv.use(transposed_conv_4x4_stride2=(transposed_conv.phases if tuned
+                                             else None)):
+    got = layer.apply({'params': params}, x)
+    grad = lambda f: jax.grad(lambda p: jnp.sum(jnp.sin(f(p))))(params)
+    got_grad = grad(lambda p: layer.apply({'params': p}, x))
   assert got.shape == expected.shape == (2, 10, 12, 4)
   np.testing.assert_allclose(got, expected, atol=1e-5)
-  grad = lambda f: jax.grad(lambda p: jnp.sum(jnp.sin(f(p))))(params)
   assert_close = functools.partial(np.testing.assert_allclose, atol=1e-4)
-  jax.tree.map(assert_close,
-               grad(lambda p: layer.apply({'params': p}, x)),
+  jax.tree.map(assert_close, got_grad,
                grad(lambda p: transposed.apply({'params': p}, x)))
 
 
@@ -67,9 +72,7 @@ def test_shapes(mode, resolution):
   assert out.features.shape == (2, 4 * 4 * 8 * 2 ** (int(np.log2(resolution)) - 3))
 
 
-def test_auto_implementation_per_backend_and_bad_values_are_named():
-  assert upsampling.resolve_implementation('auto') == (
-      'phases' if jax.default_backend() == 'cpu' else 'conv_transpose')
+def test_bad_values_are_named():
   with pytest.raises(ValueError, match="unknown upsampling 'bilinear'"):
     upsampling.check_mode('bilinear')
   g = models.build_generator('dcgan', dict(upsampling='auto'), (8, 8, 1))

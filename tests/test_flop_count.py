@@ -12,8 +12,9 @@ import pytest
 from benchmarks import flop_count
 from gan_jax import config as config_lib
 from gan_jax import train
-from gan_jax.models import convolution
-from gan_jax.models import upsampling
+from gan_jax.models import conv
+from gan_jax.xla_cpu import kernel_gradient
+from gan_jax.xla_cpu import transposed_conv
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
@@ -62,22 +63,24 @@ def test_convolution_counts_multiply_adds_on_real_pixels(name):
 
 
 def test_gan_jax_cpu_formulations_count_as_the_model():
-  # On CPU gan_jax computes transposed convolutions as four output phases
-  # (with a wasted border) and kernel gradients per tap; the count is the
-  # plain formulation's on every backend.
+  # With the CPU tuning installed, gan_jax computes transposed convolutions
+  # as four output phases (with a wasted border) and kernel gradients per
+  # tap; the count is the plain formulation's all the same.
   x, w = jnp.ones((2, 8, 8, 16)), jnp.ones((4, 4, 16, 32))
   _, plain = _CONVOLUTIONS['transposed stride 2']
-  assert flop_count.count(upsampling.transposed_conv, x, w) == (
-      flop_count.count(plain, x, w))
   grads = lambda f: jax.value_and_grad(lambda x, w: f(x, w).sum(),
                                        argnums=(0, 1))
-  assert flop_count.count(grads(upsampling.transposed_conv), x, w) == (
-      flop_count.count(grads(plain), x, w))
-  strided = lambda x, w: convolution.conv_general_dilated(
+  strided = lambda x, w: conv.conv_general_dilated(
       x, w, (2, 2), 'SAME', dimension_numbers=_NHWC)
-  w = jnp.ones((4, 4, 16, 64))
-  assert flop_count.count(grads(strided), x, w) == flop_count.count(
-      grads(_CONVOLUTIONS['stride 2 same'][1]), x, w)
+  with conv.use(conv_general_dilated=kernel_gradient.conv_general_dilated,
+                transposed_conv_4x4_stride2=transposed_conv.phases):
+    assert flop_count.count(conv.transposed_conv_4x4_stride2, x, w) == (
+        flop_count.count(plain, x, w))
+    assert flop_count.count(grads(conv.transposed_conv_4x4_stride2), x,
+                            w) == flop_count.count(grads(plain), x, w)
+    w = jnp.ones((4, 4, 16, 64))
+    assert flop_count.count(grads(strided), x, w) == flop_count.count(
+        grads(_CONVOLUTIONS['stride 2 same'][1]), x, w)
 
 
 def test_products_loops_and_branches():

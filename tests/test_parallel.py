@@ -23,6 +23,7 @@ from gan_jax import config as config_lib
 from gan_jax import data
 from gan_jax import parallel
 from gan_jax import train
+from gan_jax.xla_cpu import compiler_options
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -225,9 +226,9 @@ def test_memory_cpu_scheduler_same_step_in_less_memory():
   _, gan, state, batch = _dcgan_step_inputs(16)
   step = jax.jit(train.make_fused_steps(gan, 1))
   temp_bytes, results = {}, {}
-  for scheduler in parallel.CPU_SCHEDULERS:
+  for scheduler in compiler_options.CPU_SCHEDULERS:
     compiled = step.lower(state, batch).compile(
-        parallel.compiler_options(scheduler))
+        compiler_options.compiler_options(scheduler))
     temp_bytes[scheduler] = compiled.memory_analysis().temp_size_in_bytes
     results[scheduler] = compiled(state, batch)
   assert temp_bytes['memory'] < 0.7 * temp_bytes['concurrency']
@@ -235,7 +236,7 @@ def test_memory_cpu_scheduler_same_step_in_less_memory():
                results['memory'])
   # DataParallel compiles with its scheduler's options (an invalid one
   # makes XLA refuse, so they reach the compiler).
-  with mock.patch.dict(parallel.CPU_SCHEDULERS,
+  with mock.patch.dict(compiler_options.CPU_SCHEDULERS,
                        {'memory': {'xla_cpu_scheduler_type': 'NOPE'}}):
     with pytest.raises(Exception, match='NOPE'):
       parallel.DataParallel('none', 'memory').compile(
@@ -251,7 +252,7 @@ def test_cpu_kernels_compute_the_same_step():
   ``ynn_reductions`` leaves no batch reduction to XLA's reduce-windows."""
   config, gan, state, batch = _dcgan_step_inputs(8)
   results, programs = {}, {}
-  for kernels in parallel.CPU_KERNELS:
+  for kernels in compiler_options.CPU_KERNELS:
     step = parallel.DataParallel('none', cpu_kernels=kernels).compile(
         train.make_fused_steps(gan, 1),
         jax.tree.map(jnp.copy, state), (batch,))
@@ -276,7 +277,7 @@ def test_cpu_kernels_compute_the_same_step():
   assert 'ynn_fusion' not in programs['xla']
   assert not map_reduce_window.search(programs['ynn_reductions'])
   assert 'ynn_fusion' in programs['ynn_reductions']
-  with mock.patch.dict(parallel.CPU_KERNELS,
+  with mock.patch.dict(compiler_options.CPU_KERNELS,
                        {'ynn': {'xla_cpu_experimental_ynn_fusion_type':
                                 'NOPE'}}):
     with pytest.raises(Exception, match='NOPE'):

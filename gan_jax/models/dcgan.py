@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax.models import common
-from gan_jax.models import convolution
+from gan_jax.models import conv
 from gan_jax.models import layers
 from gan_jax.models import upsampling
 
@@ -109,7 +109,7 @@ class DCGANCritic(nn.Module):
     h = x.astype(jnp.float32)
     features = self.width
     for index in range(doublings):
-      h = convolution.Conv(features, (4, 4), strides=(2, 2), padding='SAME',
+      h = conv.Conv(features, (4, 4), strides=(2, 2), padding='SAME',
                            use_bias=not index or layers.needs_bias(
                                self.normalization))(h)
       if index:

@@ -46,9 +46,9 @@ def tokens_from_logits(logits, key, train: bool, temperature: float,
 
 
 def _conv1d(features: int, kernel_size: int) -> nn.Conv:
-  """A 1-D convolution over ``[batch, length, channels]``. (Running it as a
-  2-D convolution through :mod:`gan_jax.models.convolution` was measured
-  slower here: 2.7 against 2.0 s per WGAN-GP step at width 128.)"""
+  """A 1-D convolution over ``[batch, length, channels]``, Flax's own: as a
+  2-D convolution with the CPU tuning's kernel gradient
+  (:mod:`gan_jax.xla_cpu`) it was slower (docs/performance.md)."""
   return nn.Conv(features, (kernel_size,), padding='SAME')
 
 

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax.models import common
-from gan_jax.models import convolution
+from gan_jax.models import conv
 from gan_jax.models import layers
 from gan_jax.models import upsampling
 
@@ -52,7 +52,7 @@ def _square(shape: Sequence[int], allowed: Sequence[int], name: str) -> int:
 
 def _conv(features: int, kernel: int, stride: int = 1,
           init=_PLAIN_INIT, use_bias: bool = True) -> nn.Conv:
-  return convolution.Conv(features, (kernel, kernel), strides=(stride, stride),
+  return conv.Conv(features, (kernel, kernel), strides=(stride, stride),
                           padding='SAME', kernel_init=init, use_bias=use_bias)
 
 

@@ -2,39 +2,28 @@
 
 XLA's CPU backend can compute a convolution's kernel gradient (the
 correlation of the layer's input with its output gradient, contracting over
-batch and space) far slower than the forward convolution: with jaxlib
-0.10's default kernels (YNNPACK's fusions) 12 s against 0.75 s for a 3×3
-convolution of 256 to 256 channels at 32×32, batch 64 (an SN-GAN generator
-block), on 2 CPU cores; with XLA's own kernels, which train steps are
-compiled with (:data:`gan_jax.parallel.CPU_KERNELS`), 0.69 s for that
-layer, but 124 ms for the 2×2 phase convolution of the DCGAN generator's
-8×8 → 16×16 layer (``benchmarks/conv_kernel_gradient.py``). The same
+batch and space) far more slowly than the forward convolution. The same
 gradient is a sum over kernel taps of plain matrix products,
 
   ∂L/∂W[i, j] = Σ_{b, y, x} X_pad[b, s·y + i, s·x + j, :]ᵀ ∂L/∂Y[b, y, x, :],
 
 one ``[c_in, c_out]`` dot per tap, which XLA runs as a GEMM near the
-machine's peak (1.0 s for the SN-GAN layer, 3.1 ms for the DCGAN one).
-Each tap copies a shifted operand
-(the output gradient at stride 1, the input's strided window otherwise), so
-the dots pay off only when each copied element meets enough multiply-adds.
-Where the balance lies depends on the layer and the machine: with XLA's own
-kernels on a 2-core AMD EPYC with AVX2 the per-tap form was 8-40× faster
-for the DCGAN generator's phase convolutions and 1.2× for a 1×1 SN-GAN
-shortcut, but 0.15-0.9× as fast for the SN-GAN's 3×3 layers and the DCGAN
-critic's strided ones, as for the latter on a 2-core Xeon with AVX-512
-(0.6-1.0×; ``benchmarks/conv_kernel_gradient.py``).
+machine's peak. Each tap copies a shifted operand (the output gradient at
+stride 1, the input's strided window otherwise), so the dots pay off only
+when each copied element meets enough multiply-adds: which form is faster
+depends on the layer and the machine (docs/performance.md, "What the CPU
+tuning does"; ``benchmarks/conv_kernel_gradient.py``).
 
 :func:`conv_general_dilated` is a drop-in for ``lax.conv_general_dilated``
-and :data:`Conv` is ``flax.linen.Conv`` computed with it (same parameters
-and names): the same function and input gradient, with the kernel gradient
-computed per tap (``jax.custom_vjp``) on CPU for channels-last convolutions
-without dilation or feature groups where that is faster on this machine:
-:mod:`gan_jax.models.autotune` times both kernel gradients the first time a
-layer's gradient is traced with its shapes and keeps the answer (``GAN_JAX_CONV_KERNEL_GRADIENT``:
-``auto``, the default; ``per_tap`` or ``xla`` to force one wherever the
-per-tap form applies). Everything else, and every other backend (whose
-convolution libraries compute the kernel gradient well), is
+(:mod:`gan_jax.xla_cpu` installs it in :mod:`gan_jax.models.conv`): the
+same function and input gradient, with the kernel gradient computed per tap
+(``jax.custom_vjp``) for channels-last convolutions without dilation or
+feature groups where :mod:`gan_jax.xla_cpu.autotune` finds that faster on
+this machine, timing both the first time a layer's gradient is traced with
+its shapes (``GAN_JAX_CONV_KERNEL_GRADIENT``: ``auto``, the default;
+``per_tap`` or ``xla`` to force one wherever the per-tap form applies). A
+run keeps the choices it made (``xla_cpu.json`` in its workdir). The two
+forms agree to float rounding, not bit for bit. Everything else is
 ``lax.conv_general_dilated`` itself. Reverse-over-reverse differentiation
 (gradient penalties) goes through the custom rule.
 """
@@ -43,11 +32,10 @@ import functools
 import itertools
 import os
 
-import flax.linen as nn
 import jax
 from jax import lax
 
-from gan_jax.models import autotune
+from gan_jax.xla_cpu import autotune
 
 # The channels-last layout of Flax's Conv for 2 spatial dimensions.
 _CHANNELS_LAST = ('NHWC', 'HWIO', 'NHWC')
@@ -69,7 +57,8 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
                          rhs_dilation=None, dimension_numbers=None,
                          feature_group_count=1, batch_group_count=1,
                          precision=None, preferred_element_type=None):
-  """``lax.conv_general_dilated``, with a per-tap kernel gradient on CPU."""
+  """``lax.conv_general_dilated``, with a per-tap kernel gradient where
+  that is faster."""
   plain = functools.partial(
       lax.conv_general_dilated, lhs, rhs, window_strides, padding,
       lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
@@ -78,7 +67,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
       batch_group_count=batch_group_count, precision=precision,
       preferred_element_type=preferred_element_type)
   undilated = all(d == 1 for d in (lhs_dilation or ()) + (rhs_dilation or ()))
-  if (jax.default_backend() != 'cpu' or lhs.ndim != 4 or not undilated
+  if (lhs.ndim != 4 or not undilated
       or feature_group_count != 1 or batch_group_count != 1
       or preferred_element_type is not None
       or lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
@@ -88,19 +77,17 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     padding = lax.padtype_to_pads(lhs.shape[1:-1], rhs.shape[:-2],
                                   window_strides, padding)
   strides, padding = tuple(window_strides), tuple(map(tuple, padding))
-  if kernel_gradient_mode() == 'xla':
-    return plain()
+  # Through the custom rule whatever the mode, so that the forward
+  # computation is the same whichever gradient a layer gets.
   return _channels_last_conv(lhs, rhs, strides, padding, precision)
 
 
 def per_tap_pays(inputs, kernel, strides, padding, precision) -> bool:
   """Whether this layer's kernel gradient is computed per tap (module
-  docstring): as the mode says, or as timed on this machine. Asked when the
-  gradient is traced, so that functions never differentiated (sampling,
-  evaluation at large batches) time nothing."""
+  docstring): as the run recorded it, as the mode says, or as timed on this
+  machine. Asked when the gradient is traced, so that functions never
+  differentiated (sampling, evaluation at large batches) time nothing."""
   mode = kernel_gradient_mode()
-  if mode != 'auto':
-    return mode == 'per_tap'
   outputs = jax.eval_shape(
       functools.partial(_lax_conv, strides=strides, padding=padding,
                         precision=precision), inputs, kernel)
@@ -109,16 +96,11 @@ def per_tap_pays(inputs, kernel, strides, padding, precision) -> bool:
   key = (f'conv_kernel_gradient {inputs.dtype} x{list(inputs.shape)} '
          f'w{list(kernel.shape)} strides {list(strides)} padding '
          f'{[list(p) for p in padding]} precision {precision}')
-  return autotune.prefers_challenger(
+  return autotune.decide(
       key, *(functools.partial(gradient, strides=strides, padding=padding,
                                precision=precision)
              for gradient in (xla_kernel_gradient, per_tap_kernel_gradient)),
-      shapes)
-
-
-# ``flax.linen.Conv`` with the kernel gradient above; modules keep the names
-# and parameters of ``nn.Conv`` (``Conv_0``, ``kernel``, ``bias``).
-Conv = functools.partial(nn.Conv, conv_general_dilated=conv_general_dilated)
+      shapes, forced=None if mode == 'auto' else mode == 'per_tap')
 
 
 def _lax_conv(inputs, kernel, strides, padding, precision):

@@ -12,12 +12,12 @@ floats and the normal transform. Smaller hashes (key splitting and folding,
 per-example scalars) keep a loop: unrolled, each call site is some 200
 operations to compile for no measurable gain.
 
-The bits are those of JAX's lowering (tests/test_threefry_cpu.py checks the
-hash against the published known-answer vectors and draws against a
+The bits are those of JAX's lowering (tests/test_xla_cpu_threefry.py checks
+the hash against the published known-answer vectors and draws against a
 process without this lowering), so streams, seeds and results are
-unchanged. Measured on a 2-core CPU: a 512 × 256 normal draw 0.98 → 0.77 ms
-on one core, the ring8 train step (configs/ring8.py, two such draws per
-step) +9 % on one core and +7 % on two (interleaved rounds in one process).
+unchanged; the speed-up is in docs/performance.md ("What the CPU tuning
+does"). Registering changes JAX's lowering for the whole process, so only
+:func:`gan_jax.xla_cpu.apply` does it, when an entry point asks.
 
 Hand-written rather than taken from JAX because JAX's lowerings are
 private (``jax._src``); the registration uses the public
@@ -88,8 +88,7 @@ def _lowering(ctx, *words):
   """Unrolled for draws of at least ``_MIN_UNROLLED_HASHES`` hashes, rolled
   below: the unrolled hash is some 200 operations at every call site, and
   the many small hashes of key splitting and folding gain no speed from it
-  but cost compile time (a ring8 equivalence test with eight devices
-  compiled in 70 s unrolled everywhere, 40 s with JAX's rolled lowering)."""
+  but cost compile time (docs/performance.md)."""
   hashes = np.prod(ctx.avals_out[0].shape, dtype=int)
   hash_function = (threefry2x32 if hashes >= _MIN_UNROLLED_HASHES
                    else _threefry2x32_rolled)

@@ -1,5 +1,5 @@
-"""gan_jax.models.convolution: lax's convolution, kernel gradient per tap
-where it pays."""
+"""gan_jax.xla_cpu.kernel_gradient: lax's convolution, kernel gradient per
+tap where it pays."""
 
 import flax.linen as nn
 import jax
@@ -8,8 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gan_jax.models import autotune
-from gan_jax.models import convolution
+from gan_jax.models import conv
+from gan_jax.xla_cpu import autotune
+from gan_jax.xla_cpu import kernel_gradient
 
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
 
@@ -39,7 +40,7 @@ def _loss(conv, strides, padding):
 def mode(request, monkeypatch):
   """Each way of computing the kernel gradient; ``per_tap`` is the custom
   rule wherever it applies, whatever this machine's timings say."""
-  monkeypatch.setenv(convolution.KERNEL_GRADIENT_ENV, request.param)
+  monkeypatch.setenv(kernel_gradient.KERNEL_GRADIENT_ENV, request.param)
   return request.param
 
 
@@ -54,7 +55,7 @@ def mode(request, monkeypatch):
 def test_function_and_gradients_equal_lax(kernel_size, strides, padding,
                                           mode):
   x, w, _ = _inputs(9, kernel_size)
-  ours = _loss(convolution.conv_general_dilated, strides, padding)
+  ours = _loss(kernel_gradient.conv_general_dilated, strides, padding)
   theirs = _loss(lax.conv_general_dilated, strides, padding)
   np.testing.assert_allclose(ours(x, w), theirs(x, w), rtol=1e-6)
   for got, want in zip(jax.grad(ours, (0, 1))(x, w),
@@ -64,19 +65,20 @@ def test_function_and_gradients_equal_lax(kernel_size, strides, padding,
 
 def _gradient_jaxpr(channels, strides):
   x, w, _ = _inputs(8, (4, 4), channels=channels)
-  return str(jax.make_jaxpr(jax.grad(_loss(convolution.conv_general_dilated,
+  return str(jax.make_jaxpr(jax.grad(_loss(kernel_gradient.conv_general_dilated,
                                            strides, 'SAME'), 1))(x, w))
 
 
 @pytest.mark.parametrize('strides', [(1, 1), (2, 2)])
 def test_modes_choose_the_kernel_gradient(strides, monkeypatch):
-  """``per_tap`` takes the custom rule's dots, ``xla`` is lax itself, and
-  ``auto`` does what the autotuner answers for the layer."""
-  env = convolution.KERNEL_GRADIENT_ENV
+  """``per_tap`` takes the custom rule's dots, ``xla`` lax's gradient (in
+  the same custom rule, so that the forward pass is one program either
+  way), and ``auto`` does what the autotuner answers for the layer."""
+  env = kernel_gradient.KERNEL_GRADIENT_ENV
   monkeypatch.setenv(env, 'per_tap')
   assert 'dot_general' in _gradient_jaxpr((32, 3), strides)
   monkeypatch.setenv(env, 'xla')
-  assert 'custom_vjp_call' not in _gradient_jaxpr((32, 3), strides)
+  assert 'dot_general' not in _gradient_jaxpr((32, 3), strides)
   monkeypatch.setenv(env, 'auto')
   asked = []
   for answer in (True, False):
@@ -89,7 +91,7 @@ def test_modes_choose_the_kernel_gradient(strides, monkeypatch):
 
 
 def test_an_unknown_mode_is_refused_naming_the_allowed(monkeypatch):
-  monkeypatch.setenv(convolution.KERNEL_GRADIENT_ENV, 'fast')
+  monkeypatch.setenv(kernel_gradient.KERNEL_GRADIENT_ENV, 'fast')
   with pytest.raises(ValueError, match="'fast'.*auto, per_tap, xla"):
     _gradient_jaxpr((32, 32), (1, 1))
 
@@ -99,7 +101,7 @@ def test_an_unknown_mode_is_refused_naming_the_allowed(monkeypatch):
                                               ((3, 32), (1, 1))])
 def test_few_channel_layers_equal_lax(channels, strides, mode):
   x, w, _ = _inputs(9, (4, 4), channels=channels)
-  ours = _loss(convolution.conv_general_dilated, strides, 'SAME')
+  ours = _loss(kernel_gradient.conv_general_dilated, strides, 'SAME')
   theirs = _loss(lax.conv_general_dilated, strides, 'SAME')
   for got, want in zip(jax.grad(ours, (0, 1))(x, w),
                        jax.grad(theirs, (0, 1))(x, w)):
@@ -116,7 +118,7 @@ def test_gradient_penalty_second_order_equals_lax(mode):
                                    dimension_numbers=_NHWC)))
     return lambda w: jnp.sum(jax.grad(critic)(x, w) ** 2)
 
-  _assert_close(jax.grad(penalty(convolution.conv_general_dilated))(w),
+  _assert_close(jax.grad(penalty(kernel_gradient.conv_general_dilated))(w),
                 jax.grad(penalty(lax.conv_general_dilated))(w))
 
 
@@ -128,17 +130,24 @@ def test_other_convolutions_equal_lax(options):
   def loss(conv):
     return lambda w: jnp.sum(jnp.sin(conv(
         x, w, (1, 1), ((1, 1), (1, 1)), dimension_numbers=_NHWC, **options)))
-  _assert_close(jax.grad(loss(convolution.conv_general_dilated))(w),
+  _assert_close(jax.grad(loss(kernel_gradient.conv_general_dilated))(w),
                 jax.grad(loss(lax.conv_general_dilated))(w))
 
 
-def test_flax_conv_with_it_equals_flax_conv():
+def test_the_models_conv_with_it_installed_equals_flax_conv():
+  """gan_jax.models.conv.Conv computes with it within ``conv.use`` (as the
+  CPU tuning installs it) and is Flax's layer: same parameters, values and
+  gradients."""
   x, _, key = _inputs(8, (3, 3))
-  ours = convolution.Conv(32, (3, 3), strides=2)
+  ours = conv.Conv(32, (3, 3), strides=2)
   plain = nn.Conv(32, (3, 3), strides=2)
   params = plain.init(key, x)
   grad = lambda module: jax.grad(
-      lambda p: jnp.sum(jnp.sin(module.apply(p, x))))(params)
-  for got, want in zip(jax.tree.leaves(grad(ours)),
-                       jax.tree.leaves(grad(plain))):
+      lambda p: jnp.sum(jnp.sin(module.apply(p, x))))
+  assert 'custom_vjp_call' not in str(jax.make_jaxpr(grad(ours))(params))
+  with conv.use(conv_general_dilated=kernel_gradient.conv_general_dilated):
+    tuned = grad(ours)(params)
+    assert 'custom_vjp_call' in str(jax.make_jaxpr(grad(ours))(params))
+  for got, want in zip(jax.tree.leaves(tuned),
+                       jax.tree.leaves(grad(plain)(params))):
     _assert_close(got, want)

@@ -1,45 +1,45 @@
 """Choosing between two implementations of one operation by timing them here.
 
 Which of two equal computations XLA:CPU runs faster depends on the layer,
-the machine and the kernels XLA compiles with: a convolution's kernel
-gradient computed per kernel tap (:mod:`gan_jax.models.convolution`) was
-1.8-2× faster than XLA's own for a strided RGB input layer on a 2-core AMD
-EPYC with AVX2 under YNNPACK's kernels, 0.64× as fast there under XLA's own
-(the train step's options), and 0.6-1.0× as fast for the DCGAN critic's
-strided layers on a 2-core Xeon with AVX-512, where XLA's own made the
-whole DCGAN step 28 % faster; for the DCGAN generator's phase convolutions
-the per-tap form was 8-40× faster.
-A fixed rule would be tuned to one machine, so, as ``torch.backends.cudnn
-.benchmark`` and XLA's GPU autotuner do, :func:`prefers_challenger` times
-both on this machine the first time a shape is traced and keeps the answer.
+the machine and the kernels XLA compiles with (a convolution's kernel
+gradient, :mod:`gan_jax.xla_cpu.kernel_gradient`: docs/performance.md,
+"What the CPU tuning does"). A fixed rule would be tuned to one machine,
+so, as ``torch.backends.cudnn.benchmark`` and XLA's GPU autotuner do,
+:func:`prefers_challenger` times both on this machine, compiled with the
+run's compiler options, the first time a shape is traced, and keeps the
+answer.
 
 The answers are kept in memory and in a JSON file (``$GAN_JAX_AUTOTUNE_CACHE``,
 by default ``~/.cache/gan_jax/autotune.json``), under a key of the machine
 (CPU model, cores this process may use, jaxlib version, ``XLA_FLAGS``), so
-later processes on the same machine make the same choices without timing
-again: runs of one seed stay bit-identical across processes. A file that
-cannot be read is ignored; one that cannot be written leaves the answers in
-memory only.
+later runs on the same machine make the same choices without timing again.
+A file that cannot be read is ignored; one that cannot be written leaves
+the answers in memory only. That file only spares timings: a run's own
+choices are those :func:`decide` returned within :func:`for_run`, which the
+run records in its workdir and is given back on resume, whatever the file
+says by then.
 
 The challenger has to be clearly faster (:data:`MIN_SPEEDUP`) to be chosen,
 so that near-ties, whose timings could flip between machines of one kind,
 keep the baseline.
 """
 
+import contextlib
+import dataclasses
 import json
 import os
 import platform
 import statistics
 import tempfile
 import time
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from absl import logging
 import jax
 import jaxlib
 import numpy as np
 
-from gan_jax import parallel
+from gan_jax.xla_cpu import compiler_options
 
 # The challenger is chosen only if the baseline takes this many times as long.
 MIN_SPEEDUP = 1.2
@@ -50,6 +50,49 @@ _ROUNDS = 5
 _ROUND_SECONDS = 0.02
 
 _answers: dict[str, bool] = {}
+
+
+@dataclasses.dataclass
+class RunChoices:
+  """The choices of one run (:func:`for_run`): ``pinned`` are given
+  (a resumed run's record), ``chosen`` every answer :func:`decide` gave."""
+  pinned: dict[str, bool]
+  options: dict[str, str]
+  chosen: dict[str, bool] = dataclasses.field(default_factory=dict)
+
+
+_run: RunChoices | None = None
+
+
+@contextlib.contextmanager
+def for_run(pinned: dict[str, bool],
+            options: dict[str, str]) -> Iterator[RunChoices]:
+  """Within: :func:`decide` answers keys of ``pinned`` as pinned, times
+  the others compiled with ``options`` (the run's compiler options), and
+  collects every answer in the yielded :class:`RunChoices`."""
+  global _run
+  previous, _run = _run, RunChoices(dict(pinned), dict(options))
+  try:
+    yield _run
+  finally:
+    _run = previous
+
+
+def decide(key: str, baseline: Callable, challenger: Callable,
+           shapes: Sequence[jax.ShapeDtypeStruct],
+           forced: bool | None = None) -> bool:
+  """Whether ``challenger`` is used for ``key``: the run's pinned answer,
+  else ``forced`` if given, else :func:`prefers_challenger`."""
+  if _run is not None and key in _run.pinned:
+    answer = _run.pinned[key]
+  elif forced is not None:
+    answer = forced
+  else:
+    answer = prefers_challenger(key, baseline, challenger, shapes,
+                                _run.options if _run else None)
+  if _run is not None:
+    _run.chosen[key] = answer
+  return answer
 
 
 def cache_path() -> str:
@@ -109,13 +152,13 @@ def _seconds_per_call(compiled: Callable, args: Sequence, calls: int) -> float:
 
 
 def _time_both(baseline: Callable, challenger: Callable,
-               shapes: Sequence[jax.ShapeDtypeStruct]) -> tuple[float, float]:
-  """Median seconds per call of each, in alternating rounds."""
+               shapes: Sequence[jax.ShapeDtypeStruct],
+               options: dict[str, str]) -> tuple[float, float]:
+  """Median seconds per call of each, compiled with ``options``, in
+  alternating rounds."""
   rng = np.random.default_rng(0)
   args = [jax.device_put(rng.standard_normal(s.shape).astype(s.dtype))
           for s in shapes]
-  # With the options train steps are compiled with by default.
-  options = parallel.compiler_options()
   compiled = [jax.jit(f).lower(*args).compile(options)
               for f in (baseline, challenger)]
   for function in compiled:  # First calls allocate; not timed.
@@ -133,8 +176,10 @@ def _time_both(baseline: Callable, challenger: Callable,
 
 
 def prefers_challenger(key: str, baseline: Callable, challenger: Callable,
-                       shapes: Sequence[jax.ShapeDtypeStruct]) -> bool:
-  """Whether ``challenger`` is clearly faster than ``baseline`` here.
+                       shapes: Sequence[jax.ShapeDtypeStruct],
+                       options: dict[str, str] | None = None) -> bool:
+  """Whether ``challenger`` is clearly faster than ``baseline`` here,
+  compiled with ``options`` (default: a train step's default options).
 
   Both are functions of arrays of ``shapes`` computing the same thing;
   ``key`` names the operation and its sizes. Answered from memory or the
@@ -143,6 +188,9 @@ def prefers_challenger(key: str, baseline: Callable, challenger: Callable,
   layers, a few calls for large ones) and the answer kept. Safe to call while
   a function is being traced: the timing runs outside the trace.
   """
+  if options is None:
+    options = compiler_options.compiler_options()
+  key = f'{key} options {json.dumps(options, sort_keys=True)}'
   full_key = f'{machine_key()}||{key}'
   if full_key in _answers:
     return _answers[full_key]
@@ -152,7 +200,8 @@ def prefers_challenger(key: str, baseline: Callable, challenger: Callable,
     answer = stored[key]
   else:
     with jax.ensure_compile_time_eval():
-      baseline_s, challenger_s = _time_both(baseline, challenger, shapes)
+      baseline_s, challenger_s = _time_both(baseline, challenger, shapes,
+                                            options)
     answer = baseline_s >= MIN_SPEEDUP * challenger_s
     logging.info('autotune %s: %.3f ms against %.3f ms -> %s', key,
                  1e3 * baseline_s, 1e3 * challenger_s,
