@@ -2,7 +2,8 @@ r"""Checkpoint cost: size, save and restore time, and what saving costs a run.
 
   python benchmarks/checkpoint_speed.py --config=configs/dcgan_digits.py
 
-  python benchmarks/checkpoint_speed.py --config=configs/sngan_resnet_cifar10.py \
+  python benchmarks/checkpoint_speed.py \
+      --config=configs/sngan_resnet_cifar10.py \
       --config.data.name=digits --config.data.image_size=32 \
       --config.data.channels=3 --train_steps=0
 

@@ -11,7 +11,8 @@ the speed-up and which one ``kernel_gradient.conv_general_dilated`` uses on this
 machine (its autotuner, :mod:`gan_jax.xla_cpu.autotune`, times the same two
 and takes the per-tap form when it is 1.2× faster or more). Both are
 compiled with the XLA options train steps are compiled with by default
-(:func:`gan_jax.xla_cpu.compiler_options.compiler_options`), as the autotuner does.
+(:func:`gan_jax.xla_cpu.compiler_options.compiler_options`), as the
+autotuner does.
 """
 
 import functools

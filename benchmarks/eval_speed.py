@@ -1,6 +1,7 @@
 r"""Evaluation cost, and what real data scores against real data.
 
-  python benchmarks/eval_speed.py --config=configs/dcgan_digits.py --num_samples=10000
+  python benchmarks/eval_speed.py --config=configs/dcgan_digits.py \
+      --num_samples=10000
 
 1. Real vs real: the dataset's examples (up to 2 × ``eval.num_reference``)
    split into two disjoint halves by a seeded permutation, scored against

@@ -5,9 +5,9 @@ divides the FLOPs a model needs per step by the step time and the device's
 peak. "Needs" is the model's arithmetic, not what an implementation happens
 to execute, so it is counted from the traced program (jaxpr), not the
 compiled one, and traced with lax's convolutions: gan_jax's CPU tuning
-computes some layers differently (transposed convolutions as four output phases with a
-border row and column more, kernel gradients as per-tap products of
-zero-filled copies; :mod:`gan_jax.xla_cpu.transposed_conv`,
+computes some layers differently (transposed convolutions as four output
+phases with a border row and column more, kernel gradients as per-tap
+products of zero-filled copies; :mod:`gan_jax.xla_cpu.transposed_conv`,
 :mod:`gan_jax.xla_cpu.kernel_gradient`), and the plain ``lax`` formulation
 accelerators run is the model's own arithmetic. The count is then the same
 whichever backend runs the step. Loops count as many times as they run

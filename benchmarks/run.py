@@ -437,8 +437,8 @@ def _machine() -> dict[str, Any]:
   cpu = platform.processor()
   if os.path.exists('/proc/cpuinfo'):
     with open('/proc/cpuinfo') as f:
-      names = [l.split(':', 1)[1].strip() for l in f
-               if l.startswith('model name')]
+      names = [line.split(':', 1)[1].strip() for line in f
+               if line.startswith('model name')]
     cpu = names[0] if names else cpu
   return {'cpu': cpu, 'cpu_count': os.cpu_count(),
           'platform': platform.platform(),

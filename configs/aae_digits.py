@@ -9,7 +9,8 @@ reconstruction error plus the adversarial loss on E(x) (Makhzani et al.
 Loss non_saturating, Adam(2e-4, b1 0.5), batch 64.
 
 Command:
-  python experiments/train.py --config=configs/aae_digits.py --workdir=/tmp/aae_digits
+  python experiments/train.py --config=configs/aae_digits.py \
+      --workdir=/tmp/aae_digits
 
 Expected (2-core CPU): see docs/families.md for the measured
 steps/s and eval.json (samples scored like dcgan_digits, plus

@@ -9,7 +9,8 @@ non_saturating (the critic's loss with swapped labels for G and E), Adam(2e-4,
 b1 0.5), batch 64; see gan_jax/families/bigan.py.
 
 Command:
-  python experiments/train.py --config=configs/bigan_digits.py --workdir=/tmp/bigan_digits
+  python experiments/train.py --config=configs/bigan_digits.py \
+      --workdir=/tmp/bigan_digits
 
 Expected (2-core CPU): see docs/families.md for the measured
 steps/s and eval.json (samples scored like dcgan_digits, plus

@@ -1,4 +1,5 @@
-r"""Class-conditional DCGAN on digits: conditional batch norm + projection critic.
+r"""Class-conditional DCGAN on digits: conditional batch norm + projection
+critic.
 
 dcgan_digits (configs/dcgan_digits.py) made class-conditional as in Miyato
 & Koyama 2018 (cGANs with Projection Discriminator): the generator's batch
@@ -8,7 +9,8 @@ generated with the label of the real example it is paired with. The sample
 grids have one row per digit class, 0 to 9 from top to bottom.
 
 Command:
-  python experiments/train.py --config=configs/conditional_digits.py --workdir=/tmp/conditional_digits
+  python experiments/train.py --config=configs/conditional_digits.py \
+      --workdir=/tmp/conditional_digits
 
 Expected: in the final grid (samples/step_00005000.png,
 docs/conditional_digits_step5000.png) every row shows its own digit, as

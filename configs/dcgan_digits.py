@@ -8,7 +8,8 @@ LeakyReLU(0.2); non-saturating loss, Adam(2e-4, b1 0.5) for both players,
 batch 64.
 
 Command (``--config`` may be left out: this is the default):
-  python experiments/train.py --config=configs/dcgan_digits.py --workdir=/tmp/dcgan_digits
+  python experiments/train.py --config=configs/dcgan_digits.py \
+      --workdir=/tmp/dcgan_digits
 
 Expected: the final grid shows clearly recognisable digits
 (docs/dcgan_digits_step5000.png). eval.json, with the project's digits

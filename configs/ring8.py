@@ -25,7 +25,8 @@ while other jobs shared the cores; 1 minute 31 s was reported for a run
 alone on an idle machine).
 
 The command that does not collapse, the four-trick chain:
-  python experiments/train.py --config=configs/ring8.py --workdir=/tmp/ring8_tricks \
+  python experiments/train.py --config=configs/ring8.py \
+      --workdir=/tmp/ring8_tricks \
       --config.tricks=spectral_norm,one_sided_label_smoothing,feature_matching,instance_noise
 covered the 8 modes in each of its 10 seeds, high_quality 0.842 ± 0.041,
 reverse_kl 0.0097 ± 0.0097, on a 2-core CPU that no longer exists (its

@@ -25,8 +25,11 @@ critic update per generator update, Adam(1e-3, b1 0.5), 300 steps
 (gan_jax/families/seqgan.py).
 
 Commands:
-  python experiments/train.py --config=configs/seqgan_motifs.py --workdir=/tmp/seqgan_motifs
-  python experiments/train.py --config=configs/seqgan_motifs.py:policy_gradient --workdir=/tmp/seqgan_pg
+  python experiments/train.py --config=configs/seqgan_motifs.py \
+      --workdir=/tmp/seqgan_motifs
+  python experiments/train.py \
+      --config=configs/seqgan_motifs.py:policy_gradient \
+      --workdir=/tmp/seqgan_pg
 
 Expected (2-core CPU): see docs/families.md for the measured
 steps/s and eval.json: motif_recovery (fraction of samples containing a

@@ -10,7 +10,8 @@ b2 0.9): setting A of the paper's Table 1, 100k generator updates.
 CIFAR-10 must be prepared first on a machine with internet:
   tfds build cifar10 --data_dir=DIR --file_format=array_record
 Command:
-  python experiments/train.py --config=configs/sngan_cnn_cifar10.py --workdir=/tmp/sngan_cnn --config.data.data_dir=DIR
+  python experiments/train.py --config=configs/sngan_cnn_cifar10.py \
+      --workdir=/tmp/sngan_cnn --config.data.data_dir=DIR
 
 Expected: the paper reports FID 25.5 (10k real vs 5k generated) for this
 setting with the hinge loss. For FID pass pytorch-fid's Inception weights,

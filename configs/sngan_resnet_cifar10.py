@@ -25,7 +25,8 @@ Where this still differs from the authors' code:
 CIFAR-10 must be prepared first on a machine with internet:
   tfds build cifar10 --data_dir=DIR --file_format=array_record
 Command:
-  python experiments/train.py --config=configs/sngan_resnet_cifar10.py --workdir=/tmp/sngan_resnet --config.data.data_dir=DIR
+  python experiments/train.py --config=configs/sngan_resnet_cifar10.py \
+      --workdir=/tmp/sngan_resnet --config.data.data_dir=DIR
 
 Expected: the paper reports FID 21.7 (10k real vs 5k generated); pass
 ``--config.eval.inception_weights=PATH`` for FID (see sngan_cnn_cifar10.py).

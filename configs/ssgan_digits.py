@@ -10,7 +10,8 @@ feature matching alone. Accuracy is measured on the 500 held-out digits of
 labelled digits alone (``supervised_only_test_accuracy``).
 
 Command:
-  python experiments/train.py --config=configs/ssgan_digits.py --workdir=/tmp/ssgan_digits
+  python experiments/train.py --config=configs/ssgan_digits.py \
+      --workdir=/tmp/ssgan_digits
 
 Expected (2-core CPU): see docs/families.md for the measured
 steps/s and eval.json.

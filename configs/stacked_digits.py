@@ -7,7 +7,8 @@ and Srivastava et al. 2017, at 16×16×3. The model and optimiser are those
 of configs/dcgan_digits.py with 10,000 steps.
 
 Command:
-  python experiments/train.py --config=configs/stacked_digits.py --workdir=/tmp/stacked_digits
+  python experiments/train.py --config=configs/stacked_digits.py \
+      --workdir=/tmp/stacked_digits
 
 Expected: the final grid shows coloured triples of digits. Over the 5
 seeds of the ``baseline`` of ``configs/sweeps/stacked_digits_tricks.py``

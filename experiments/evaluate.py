@@ -10,8 +10,10 @@ raw one too, as ``raw/*``), scores them exactly as training does
 ``--out``), as strict JSON (an undefined metric is ``null``). Examples:
 
   python experiments/evaluate.py --workdir=/tmp/gan_jax/dcgan_digits
-  python experiments/evaluate.py --workdir=/tmp/ring8 --checkpoint_step=15000 --num_samples=10000
-  python experiments/evaluate.py --workdir=/tmp/bigan_digits --best  # needs best_metric
+  python experiments/evaluate.py --workdir=/tmp/ring8 --checkpoint_step=15000 \
+      --num_samples=10000
+  python experiments/evaluate.py --workdir=/tmp/bigan_digits \
+      --best  # needs best_metric
 """
 
 import functools

@@ -1,4 +1,5 @@
-r"""Trains a GAN: ``python experiments/train.py [--config=configs/X.py] --workdir=DIR``.
+r"""Trains a GAN: ``python experiments/train.py [--config=configs/X.py]
+--workdir=DIR``.
 
 Without ``--config`` it trains the default job, ``configs/dcgan_digits.py``.
 

@@ -1,4 +1,5 @@
-"""gan_jax: GAN training in JAX for reproducing stability ablations across tricks.
+"""gan_jax: GAN training in JAX for reproducing stability ablations across
+tricks.
 
 Modules: ``losses`` (GAN objectives), ``models`` (Flax generators and critics),
 ``tricks`` (stability tricks as composable transforms), ``data`` (datasets),

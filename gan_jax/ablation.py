@@ -33,6 +33,7 @@ import jax
 import ml_collections
 
 from gan_jax import config as config_lib
+from gan_jax import strict_json
 from gan_jax import sweeps
 from gan_jax import train
 
@@ -112,7 +113,7 @@ def _add_wall_time(runs: list[Run], seconds: float) -> None:
   """Shares ``seconds`` equally among the runs that started (have files)."""
   started = [run for run in runs if os.path.isdir(run.workdir)]
   for run in started:
-    train.write_json(os.path.join(run.workdir, WALL_TIME_FILE), {
+    strict_json.write(os.path.join(run.workdir, WALL_TIME_FILE), {
         'seconds': (wall_time(run) or 0.0) + seconds / len(started),
         'trained_together_with': len(runs)})
 

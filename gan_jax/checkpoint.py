@@ -113,7 +113,8 @@ def _short_reason(error: Exception) -> str:
   """Why a checkpoint could not be read, in a few words: the error's first
   sentence, without the dumps orbax and TensorStore append to it."""
   text = ' '.join(str(error).split()).split(' See full TensorStore')[0]
-  return f'{type(error).__name__}: {text[:120]}{"..." if len(text) > 120 else ""}'
+  return (f'{type(error).__name__}: {text[:120]}'
+          f'{"..." if len(text) > 120 else ""}')
 
 
 class Checkpointer:

@@ -43,8 +43,8 @@ def base() -> ml_collections.ConfigDict:
   c.num_train_steps = 25_000  # Generator updates.
   c.steps_per_call = 100  # Train steps fused into one jit call (lax.scan).
   # Steps per trip of that lax.scan loop (its unroll): the same results;
-  # XLA overlaps work of neighbouring steps. ring8 on 2 CPU cores: 4 about
-  # 8-16 % faster than 1, 10 about 3 %; compiling takes about twice as long.
+  # XLA overlaps work of neighbouring steps, at some compile time
+  # (docs/performance.md, "Unrolled fused steps").
   c.scan_unroll = 4
   c.loss = 'non_saturating'  # A name in gan_jax.losses.LOSSES.
   # How the players meet (gan_jax.families): gan, bigan, aae, ssgan or seqgan;
@@ -68,61 +68,10 @@ def base() -> ml_collections.ConfigDict:
   # (XLA's own throughout) or ynn (YNNPACK fusions, jaxlib's default).
   c.cpu_kernels = 'ynn_reductions'
 
-  c.optim = ml_collections.ConfigDict()
-  c.optim.g_lr = 1e-3
-  c.optim.d_lr = 1e-4
-  c.optim.b1 = 0.5
-  c.optim.b2 = 0.999
-  c.optim.n_critic = 1  # Critic updates per generator update.
-  # How the learning rates change over the run (LR_SCHEDULES below):
-  # constant, or linear_decay from g_lr / d_lr down to 0 at num_train_steps
-  # (Chainer's LinearShift in Miyato et al.'s SN-GAN code; the critic keeps
-  # one rate for the n_critic updates of a step). With linear_decay,
-  # num_train_steps sets the slope, so resuming with another one changes it.
-  c.optim.lr_schedule = 'constant'
-
-  c.data = ml_collections.ConfigDict()
-  c.data.name = 'ring8'
-  c.data.data_dir = ''  # TFDS data_dir for image datasets; '' = TFDS default.
-  c.data.image_size = 0  # Images are resized to this (0: as stored).
-  c.data.channels = 0  # ... and adapted to this many channels (0: as stored).
-  # The TFDS split trained on, with TFDS's slicing (train[:1297]); 2-D
-  # mixtures have none.
-  c.data.split = 'train'
-  # Discrete sequences (data.name motifs or fasta; gan_jax.data.sequences).
-  c.data.sequences = ml_collections.ConfigDict()
-  c.data.sequences.length = 32  # Residues per sequence (shorter: padded).
-  c.data.sequences.alphabet = 'ACDEFGHIKLMNPQRSTVWY'  # The 20 amino acids.
-  c.data.sequences.fasta_path = ''  # data.name=fasta: the FASTA file.
-  # data.name=motifs: the synthetic set's size, motifs and seed.
-  c.data.sequences.num_sequences = 10_000
-  c.data.sequences.num_motifs = 4
-  c.data.sequences.motif_length = 6
-  c.data.sequences.seed = 0
-
-  c.model = ml_collections.ConfigDict()
-  c.model.generator = 'mlp'
-  c.model.critic = 'mlp'
-  c.model.latent_dim = 256
-  # Class-conditional G and D (conditional batch norm, projection critic;
-  # Miyato & Koyama 2018), on the dataset's labels. dcgan and sngan_* only.
-  c.model.conditional = False
-  # Constructor arguments, with every option of the model and its default.
-  c.model.generator_args = ml_collections.ConfigDict(
-      models.default_args('generator', 'mlp'))
-  c.model.critic_args = ml_collections.ConfigDict(
-      models.default_args('critic', 'mlp'))
-
-  c.eval = ml_collections.ConfigDict()
-  c.eval.num_samples = 2_500  # The VEEGAN / PacGAN protocol.
-  # Images: distinct real training examples the samples are compared with.
-  c.eval.num_reference = 10_000
-  # auto: the project's digits classifier on digits datasets, Inception
-  # when inception_weights is set, else none (pixel-space metrics only).
-  c.eval.feature_extractor = 'auto'
-  # Local path of pytorch-fid's pt_inception-2015-12-05 weights (.pth or a
-  # converted .npz), for FID; it cannot be downloaded at run time.
-  c.eval.inception_weights = ''
+  c.optim = _optim()
+  c.data = _data()
+  c.model = _model()
+  c.eval = _eval()
 
   c.log_every = 1_000
   c.sample_every = 5_000
@@ -142,6 +91,78 @@ def base() -> ml_collections.ConfigDict:
   c.max_consecutive_skips = 10
   # Resume a workdir whose run had a different config (see check_resume).
   c.allow_config_change = False
+  return c
+
+
+def _optim() -> ml_collections.ConfigDict:
+  """The optimiser: Adam per player, its learning-rate schedule, n_critic."""
+  c = ml_collections.ConfigDict()
+  c.g_lr = 1e-3
+  c.d_lr = 1e-4
+  c.b1 = 0.5
+  c.b2 = 0.999
+  c.n_critic = 1  # Critic updates per generator update.
+  # How the learning rates change over the run (LR_SCHEDULES below):
+  # constant, or linear_decay from g_lr / d_lr down to 0 at num_train_steps
+  # (Chainer's LinearShift in Miyato et al.'s SN-GAN code; the critic keeps
+  # one rate for the n_critic updates of a step). With linear_decay,
+  # num_train_steps sets the slope, so resuming with another one changes it.
+  c.lr_schedule = 'constant'
+  return c
+
+
+def _data() -> ml_collections.ConfigDict:
+  """The dataset and how it is read."""
+  c = ml_collections.ConfigDict()
+  c.name = 'ring8'
+  c.data_dir = ''  # TFDS data_dir for image datasets; '' = TFDS default.
+  c.image_size = 0  # Images are resized to this (0: as stored).
+  c.channels = 0  # ... and adapted to this many channels (0: as stored).
+  # The TFDS split trained on, with TFDS's slicing (train[:1297]); 2-D
+  # mixtures have none.
+  c.split = 'train'
+  # Discrete sequences (data.name motifs or fasta; gan_jax.data.sequences).
+  c.sequences = ml_collections.ConfigDict()
+  c.sequences.length = 32  # Residues per sequence (shorter: padded).
+  c.sequences.alphabet = 'ACDEFGHIKLMNPQRSTVWY'  # The 20 amino acids.
+  c.sequences.fasta_path = ''  # data.name=fasta: the FASTA file.
+  # data.name=motifs: the synthetic set's size, motifs and seed.
+  c.sequences.num_sequences = 10_000
+  c.sequences.num_motifs = 4
+  c.sequences.motif_length = 6
+  c.sequences.seed = 0
+  return c
+
+
+def _model() -> ml_collections.ConfigDict:
+  """The generator and critic and their constructor arguments."""
+  c = ml_collections.ConfigDict()
+  c.generator = 'mlp'
+  c.critic = 'mlp'
+  c.latent_dim = 256
+  # Class-conditional G and D (conditional batch norm, projection critic;
+  # Miyato & Koyama 2018), on the dataset's labels. dcgan and sngan_* only.
+  c.conditional = False
+  # Constructor arguments, with every option of the model and its default.
+  c.generator_args = ml_collections.ConfigDict(
+      models.default_args('generator', 'mlp'))
+  c.critic_args = ml_collections.ConfigDict(
+      models.default_args('critic', 'mlp'))
+  return c
+
+
+def _eval() -> ml_collections.ConfigDict:
+  """What an evaluation scores, and against what."""
+  c = ml_collections.ConfigDict()
+  c.num_samples = 2_500  # The VEEGAN / PacGAN protocol.
+  # Images: distinct real training examples the samples are compared with.
+  c.num_reference = 10_000
+  # auto: the project's digits classifier on digits datasets, Inception
+  # when inception_weights is set, else none (pixel-space metrics only).
+  c.feature_extractor = 'auto'
+  # Local path of pytorch-fid's pt_inception-2015-12-05 weights (.pth or a
+  # converted .npz), for FID; it cannot be downloaded at run time.
+  c.inception_weights = ''
   return c
 
 
@@ -357,6 +378,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
   constructor arguments and the batch split over the devices (so call it
   after ``parallel.initialize_distributed``), without touching the workdir.
   """
+  _check_values(config)
+  _check_experiment(config)
+
+
+def _check_values(config: ml_collections.ConfigDict) -> None:
+  """Types, ranges and names of single values."""
   for key in _POSITIVE_INTS:
     value = _get(config, key)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -393,6 +420,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
   problem = parallel.check_config(config.parallel, config.batch_size)
   if problem:
     raise ConfigError(problem)
+
+
+def _check_experiment(config: ml_collections.ConfigDict) -> None:
+  """The experiment's parts build and fit together (models initialised
+  abstractly: bad activations and shapes show, nothing is computed)."""
   try:
     tricks.from_config(config.tricks, config.trick_args, config.loss,
                        losses.get(config.loss))
@@ -406,7 +438,6 @@ def validate(config: ml_collections.ConfigDict) -> None:
         config.family, config.family_args,
         families.Context(dataset, critic, config.optim.d_lr, config.optim.b1,
                          config.optim.b2))
-    # Abstract initialisation: finds bad activations and shapes, costs nothing.
     key = jax.ShapeDtypeStruct((2,), jnp.uint32)
     z = jax.ShapeDtypeStruct((2, config.model.latent_dim), jnp.float32)
     x = jax.ShapeDtypeStruct((2, *dataset.sample_shape), jnp.float32)

@@ -157,10 +157,12 @@ def _unknown_config_override(argv: list[str], config_flag: str) -> str | None:
   absl leaves the flag's value unset when an override fails, so the config
   file is loaded again here to look the keys up.
   """
-  files = [a.split('=', 1)[1] for a in argv if a.startswith(f'--{config_flag}=')]
+  files = [a.split('=', 1)[1] for a in argv
+           if a.startswith(f'--{config_flag}=')]
   if not files:
     return None
-  spec = importlib.util.spec_from_file_location('_config', files[-1].split(':')[0])
+  spec = importlib.util.spec_from_file_location('_config',
+                                                files[-1].split(':')[0])
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   config = module.get_config()
@@ -174,8 +176,10 @@ def _unknown_config_override(argv: list[str], config_flag: str) -> str | None:
     except (AttributeError, KeyError, IndexError):
       parent, _, _ = path.rpartition('.')
       try:
-        node = config_flags.config_path.get_value(parent, config) if parent else config
-        allowed = f'; allowed under {parent or "config"}: ' + ', '.join(sorted(node.keys()))
+        node = (config_flags.config_path.get_value(parent, config) if parent
+                else config)
+        allowed = (f'; allowed under {parent or "config"}: '
+                   + ', '.join(sorted(node.keys())))
       except (AttributeError, KeyError, IndexError):
         allowed = ''
       return f'unknown config key {path!r} (--{config_flag}.{path}){allowed}'

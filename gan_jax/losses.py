@@ -49,7 +49,8 @@ def _binary_cross_entropy(logits: Array, target: Array | float) -> Array:
 
 
 def _cross_entropy_critic(real_logits, fake_logits, real_target=1.0):
-  """-E_data[log D(x)] - E_g[log(1 - D(G(z)))], i.e. -V(D, G) of the minimax game."""
+  """-E_data[log D(x)] - E_g[log(1 - D(G(z)))], i.e. -V(D, G) of the minimax
+  game."""
   return (_binary_cross_entropy(real_logits, real_target)
           + _binary_cross_entropy(fake_logits, 0.0))
 
@@ -65,7 +66,8 @@ def _non_saturating_generator(fake_logits):
 
 
 def _wasserstein_critic(real_logits, fake_logits, real_target=1.0):
-  """E_g[f(G(z))] - E_data[f(x)]: the negated Kantorovich-Rubinstein estimate."""
+  """E_g[f(G(z))] - E_data[f(x)]: the negated Kantorovich-Rubinstein
+  estimate."""
   del real_target  # A critic score, not a probability: no target.
   return jnp.mean(fake_logits) - jnp.mean(real_logits)
 

@@ -196,7 +196,8 @@ class DataParallel:
     def unstack(x):
       shape = x.shape[1:]
       return jax.make_array_from_single_device_arrays(
-          shape, sharding, [s.data.reshape(shape) for s in x.addressable_shards])
+          shape, sharding,
+          [s.data.reshape(shape) for s in x.addressable_shards])
 
     return jax.tree.map(unstack, tree)
 

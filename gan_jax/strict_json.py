@@ -15,6 +15,7 @@ into an error instead of an invalid file. Readers map ``null`` back to NaN
 import json
 import math
 import numbers
+import os
 from typing import Any
 
 import numpy as np
@@ -52,3 +53,12 @@ def dump(value: Any, f, **kwargs) -> None:
 def null_to_nan(value: Any) -> Any:
   """What a reader makes of a metric written as ``null``: NaN."""
   return math.nan if value is None else value
+
+
+def write(path: str, value: Any, sort_keys: bool = True) -> None:
+  """Writes ``value`` to ``path`` as indented strict JSON, atomically: to a
+  temporary name, then renamed, so a reader never sees half a file."""
+  with open(path + '.tmp', 'w') as f:
+    dump(value, f, indent=2, sort_keys=sort_keys)
+    f.write('\n')
+  os.replace(path + '.tmp', path)

@@ -43,7 +43,8 @@ _held: dict[str, int] = {}  # Real path of a held workdir -> nesting depth.
 def _holder_line() -> str:
   started = datetime.datetime.now().astimezone().isoformat(timespec='seconds')
   command = ' '.join(sys.argv)
-  return f'pid {os.getpid()} on {socket.gethostname()}, since {started}: {command}'
+  return (f'pid {os.getpid()} on {socket.gethostname()}, since {started}: '
+          f'{command}')
 
 
 def _try_lock(path: str):

@@ -37,7 +37,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # In pytest's cache directory: kept out of git, emptied by --cache-clear.
 os.environ.setdefault('JAX_COMPILATION_CACHE_DIR',
-                      os.path.join(REPO, '.pytest_cache', 'd', 'jax_compilation'))
+                      os.path.join(REPO, '.pytest_cache', 'd',
+                                   'jax_compilation'))
 
 # XLA:CPU compiles the suite's programs at backend optimisation level 0:
 # compiling is most of what a test of a few steps costs, and level 0

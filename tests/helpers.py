@@ -15,7 +15,7 @@ def tiny_config(**overrides):
   """A fast ring8 config: batch 32, latent 8, width 16.
 
   The fused steps' loop is not unrolled (``scan_unroll=1``): unrolling
-  changes no bit of the results (test_train_step.py checks it), and a
+  changes no bit of the results (tests/train/test_step.py checks it), and a
   rolled loop compiles in about 60 % of the time, which is most of what a
   test of a few steps costs.
   """
@@ -66,7 +66,8 @@ def assert_trees_close(a, b, **tolerance):
 
 def samples_of(p, scale=10):
   """Indices of points, each repeated in proportion to its probability."""
-  return np.repeat(np.arange(len(p)), np.round(np.asarray(p) * scale).astype(int))
+  return np.repeat(np.arange(len(p)),
+                   np.round(np.asarray(p) * scale).astype(int))
 
 
 def optimal_critic_outputs(loss, p_data, p_g, real_target=1.0, steps=3000):

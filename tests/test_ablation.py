@@ -29,7 +29,7 @@ def get_config():
   config = config_lib.load({ring8!r})
   # The tiny ring8 of the end-to-end tests (test_entry_point.py), whose
   # compiled programs the baseline's runs share; a rolled loop compiles in
-  # 60 % of the time, to the same bits (test_train_step.py).
+  # 60 % of the time, to the same bits (tests/train/test_step.py).
   config.batch_size = 32
   config.model.latent_dim = 8
   config.model.generator_args.width = config.model.critic_args.width = 16
@@ -275,7 +275,7 @@ def _poison_seed(monkeypatch, seed: int) -> None:
                           state.critic.params)
     return state.replace(critic=state.critic.replace(params=critic))
 
-  monkeypatch.setattr(train, 'init_state', poisoned)
+  monkeypatch.setattr(train.state, 'init_state', poisoned)
 
 
 @pytest.mark.slow

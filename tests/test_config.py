@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import pytest
 
 from gan_jax import config as config_lib
-from gan_jax import train
+from gan_jax.train import state as train_state
 
 
 @pytest.mark.parametrize('key,value,message', [
@@ -60,7 +60,7 @@ def test_linear_decay_steps_the_learning_rate_once_per_train_step():
   config.num_train_steps = 4
 
   def rates(learning_rate, updates_per_step, updates):
-    optimizer = train._optimizer(config, learning_rate, updates_per_step)  # pylint: disable=protected-access
+    optimizer = train_state.optimizer(config, learning_rate, updates_per_step)
     params = jnp.zeros(())
 
     def step(state, _):

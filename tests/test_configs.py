@@ -64,7 +64,7 @@ def test_every_config_is_covered():
 
 @pytest.mark.slow
 @pytest.mark.parametrize('name', CONFIGS)
-def test_one_train_step_of_every_config(name):
+def test_smoke_one_train_step_of_every_config(name):
   config = offline_config(name)
   gan, state, new_state, metrics, _ = one_step(config)
   assert int(new_state.step) == 1

@@ -11,8 +11,8 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Tiny ring8, as in the config-change and sweep tests, which share its
 # compiled programs; a rolled loop compiles in 60 % of the time, to the same
-# bits (test_train_step.py). test_checkpointing.py's kill -9 test runs the
-# default loop.
+# bits (tests/train/test_step.py). The kill -9 test
+# (tests/train/test_checkpointing.py) runs the default loop.
 TINY = ['--config.batch_size=32', '--config.model.latent_dim=8',
         '--config.model.generator_args.width=16',
         '--config.model.critic_args.width=16', '--config.steps_per_call=5',
@@ -49,8 +49,8 @@ def test_workdir_contract_and_resume(tmp_path):
   lines = first.stderr.strip().splitlines()
   for line in lines:
     assert line.startswith('  ') or re.match(
-        r'[IWE]\d{4} [\d:.]+ +\d+ (train|checkpoint|tfds_sources)\.py:\d+\] ',
-        line), line
+        r'[IWE]\d{4} [\d:.]+ +\d+ '
+        r'(train|runs|loop|checkpoint|tfds_sources)\.py:\d+\] ', line), line
   assert 'done: step 20 of 20 in ' in lines[-3] and lines[-3].endswith(
       f'workdir {resumed}')
   assert lines[-2].startswith('  final scores: modes ')
@@ -102,7 +102,8 @@ def test_workdir_contract_and_resume(tmp_path):
 
 @pytest.mark.parametrize('flag,message', [
     ('--config.loss=wgan', "error: unknown loss 'wgan'; allowed: hinge"),
-    ('--config.batch_size=-1', 'error: config.batch_size=-1 must be a positive'),
+    ('--config.batch_size=-1',
+     'error: config.batch_size=-1 must be a positive'),
     ('--config.optim.lrr=3', "error: unknown config key 'optim.lrr'"),
     ('--config.optim.d_lr=fast', 'error: flag --config.optim.d_lr=fast: could'),
     ('--config=configs/ring9.py', 'error: cannot load the config file: '

@@ -143,7 +143,8 @@ def test_minimax_optimal_critic_and_value():
   assert _sigmoid(logits[3]) < 0.02  # D* = 0 where only the generator goes.
   # max_D V(D, G) = -log 4 + 2 JSD(p_data ‖ p_g), and the critic loss is -V.
   m = (P_DATA + P_G) / 2
-  kl = lambda p, q: np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0))
+  kl = lambda p, q: np.sum(
+      np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0))
   jsd = 0.5 * kl(P_DATA, m) + 0.5 * kl(P_G, m)
   exact_logits = np.log(d_star[:3] / (1 - d_star[:3]))
   at_d_star = loss.critic(exact_logits[samples_of(P_DATA)],

@@ -181,7 +181,8 @@ def test_sigterm_to_one_process_stops_all_at_one_step(tmp_path):
        '--config.model.latent_dim=8', '--config.num_train_steps=5000',
        '--config.model.generator_args.width=16',
        '--config.model.critic_args.width=16', '--config.steps_per_call=10',
-       # A rolled loop compiles quicker, to the same bits (test_train_step).
+       # A rolled loop compiles quicker, to the same bits
+       # (tests/train/test_step.py).
        '--config.scan_unroll=1',
        '--config.log_every=5000', '--config.checkpoint_every=5000',
        '--config.eval_every=5000', '--config.sample_every=5000'],

@@ -18,7 +18,8 @@ from gan_jax import models
 from gan_jax import train
 
 torch = pytest.importorskip('torch')
-from benchmarks import torch_reference  # pylint: disable=wrong-import-position
+# After the skip: benchmarks/torch_reference.py imports torch at its top.
+from benchmarks import torch_reference  # noqa: E402  # pylint: disable=wrong-import-position
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -63,7 +63,8 @@ class Digits(_DigitsBuilder):
   """The 1,797 8×8 handwritten digits shipped with scikit-learn."""
 
   VERSION = tfds.core.Version('1.0.0')
-  RELEASE_NOTES = {'1.0.0': 'From sklearn.datasets.load_digits, 0..16 -> 0..255.'}
+  RELEASE_NOTES = {
+      '1.0.0': 'From sklearn.datasets.load_digits, 0..16 -> 0..255.'}
   IMAGE_SHAPE = (8, 8, 1)
   NUM_CLASSES = 10
 

@@ -69,5 +69,6 @@ def grid(side: int = 5, spacing: float = 2.0,
          std: float = 0.05) -> GaussianMixture:
   """``side``² Gaussians on a square grid centred at the origin."""
   ticks = spacing * (np.arange(side) - (side - 1) / 2)
-  centers = np.stack(np.meshgrid(ticks, ticks, indexing='ij'), -1).reshape(-1, 2)
+  centers = np.stack(np.meshgrid(ticks, ticks, indexing='ij'),
+                     -1).reshape(-1, 2)
   return GaussianMixture(f'grid{side * side}', centers.astype(np.float32), std)

@@ -5,8 +5,9 @@ Each process reads its own disjoint shard of the source (every
 run's seed (a new permutation every epoch), repeats forever, batches,
 converts uint8 images to float32 in [-1, 1] at the experiment's image shape
 (one vectorised resize per batch), and prefetches in a background thread
-so the train step never waits on Python. The iterator's position is a small dict (``get_state`` / ``set_state``) that
-checkpoints store, so a resumed run continues with exactly the next batch.
+so the train step never waits on Python. The iterator's position is a small
+dict (``get_state`` / ``set_state``) that checkpoints store, so a resumed
+run continues with exactly the next batch.
 """
 
 import functools

@@ -1,4 +1,5 @@
-"""Discrete sequences (proteins by default) as one-hot arrays, sampled on device.
+"""Discrete sequences (proteins by default) as one-hot arrays, sampled on
+device.
 
 A :class:`SequenceDataset` holds every training sequence as integer tokens
 and draws batches of one-hot ``[length, vocabulary]`` float arrays inside the

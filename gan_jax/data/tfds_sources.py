@@ -36,7 +36,8 @@ class UnknownDatasetError(DatasetUnavailableError):
 
 
 def resolve_data_dir(data_dir: str) -> str:
-  """``''`` means TFDS's usual directory (``$TFDS_DATA_DIR`` or ~/tensorflow_datasets)."""
+  """``''`` means TFDS's usual directory (``$TFDS_DATA_DIR`` or
+  ~/tensorflow_datasets)."""
   return data_dir or os.environ.get('TFDS_DATA_DIR',
                                     os.path.expanduser('~/tensorflow_datasets'))
 

@@ -65,11 +65,12 @@ def aae(reconstruction_weight: float = 1.0) -> base.Family:
     raise ValueError(f'reconstruction_weight={reconstruction_weight} must be '
                      '>= 0')
 
-  def pair(generator, images, z):
-    codes = generator('encode', images)
-    error = jnp.mean(jnp.square(generator(None, codes) - images))
-    return base.Pair(real=z, fake=codes,
-                     terms={'reconstruction': reconstruction_weight * error})
+  def pair(generator, images, z, state):
+    codes, state = generator('encode', images, state)
+    reconstructions, state = generator(None, codes, state)
+    error = jnp.mean(jnp.square(reconstructions - images))
+    return base.Pair(real=z, fake=codes, terms={
+        'reconstruction': reconstruction_weight * error}), state
 
   return base.Family(
       pair=pair,

@@ -5,17 +5,22 @@ tricks, sharding, checkpoints, sweeps): a *generator side* (one Flax
 module, possibly with several networks and methods, e.g. a decoder and an
 encoder) and a *critic*. A family says
 
-* ``pair(generator, images, z) -> Pair``: the critic's two inputs, ``real``
-  (what the critic should accept) and ``fake`` (what the generator side
-  makes), from a batch of data and the step's latents ``z ~ N(0, I)``, plus
-  any non-adversarial loss terms of the generator side computed on the way
-  (a reconstruction). ``generator(method, inputs)`` runs the generator side
-  (``method=None``: ``__call__``, i.e. sampling); gradients flow through it
-  in the generator update and are stopped in the critic update.
-* ``generator_adversarial(loss, view, generator, pair) -> scalar``: the
-  generator side's adversarial loss on a :class:`gan_jax.tricks.CriticView`
-  of the pair (``generator`` and ``pair`` for objectives that need more
-  than the critic's verdict, such as SeqGAN's rollouts).
+* ``pair(generator, images, z, state) -> (Pair, state)``: the critic's two
+  inputs, ``real`` (what the critic should accept) and ``fake`` (what the
+  generator side makes), from a batch of data and the step's latents
+  ``z ~ N(0, I)``, plus any non-adversarial loss terms of the generator
+  side computed on the way (a reconstruction).
+  ``generator(method, inputs, state) -> (outputs, state)`` runs the
+  generator side (``method=None``: ``__call__``, i.e. sampling) and returns
+  its updated model state (batch statistics, the noise of its next call),
+  which the family passes to its next call and returns after its last;
+  gradients flow through it in the generator update and are stopped in the
+  critic update.
+* ``generator_adversarial(loss, view, generator, pair, state) -> (scalar,
+  state)``: the generator side's adversarial loss on a
+  :class:`gan_jax.tricks.CriticView` of the pair (``generator`` and
+  ``pair`` for objectives that need more than the critic's verdict, such as
+  SeqGAN's rollouts), and the generator side's state after any calls.
 * ``critic_terms(view, key) -> dict``: critic loss terms beside the
   adversarial one (a supervised term), before the tricks' own.
 * ``init_generator(module, rngs, z, x, labels) -> variables``: creates
@@ -39,7 +44,9 @@ from gan_jax.models.common import CriticOutput
 from gan_jax.tricks.base import CriticView
 
 Array = jax.Array
-GeneratorFn = Callable[[str | None, Array], Array]
+# ``(method, inputs, state) -> (outputs, state)``; the state is opaque to
+# a family.
+GeneratorFn = Callable[[str | None, Array, Any], tuple[Array, Any]]
 
 
 class Pair(NamedTuple):
@@ -71,9 +78,9 @@ class EvalModels(NamedTuple):
 
 class Family(NamedTuple):
   """How a family of adversarial models trains; see the module docstring."""
-  pair: Callable[[GeneratorFn, Array, Array], Pair]
-  generator_adversarial: Callable[[GanLoss, CriticView, GeneratorFn, Pair],
-                                  Array]
+  pair: Callable[[GeneratorFn, Array, Array, Any], tuple[Pair, Any]]
+  generator_adversarial: Callable[
+      [GanLoss, CriticView, GeneratorFn, Pair, Any], tuple[Array, Any]]
   critic_terms: Callable[[CriticView, Array], dict[str, Array]]
   init_generator: Callable[..., Any]
   critic_input_shape: Callable[[Sequence[int], int], tuple[int, ...]]
@@ -81,15 +88,17 @@ class Family(NamedTuple):
   metric_names: tuple[str, ...] = ()
 
 
-def _gan_pair(generator: GeneratorFn, images: Array, z: Array) -> Pair:
-  return Pair(real=images, fake=generator(None, z), terms={})
+def _gan_pair(generator: GeneratorFn, images: Array, z: Array,
+              state: Any) -> tuple[Pair, Any]:
+  fake, state = generator(None, z, state)
+  return Pair(real=images, fake=fake, terms={}), state
 
 
-def fake_adversarial(loss: GanLoss, view: CriticView, generator=None,
-                     pair=None) -> Array:
+def fake_adversarial(loss: GanLoss, view: CriticView, generator: GeneratorFn,
+                     pair: Pair, state: Any) -> tuple[Array, Any]:
   """The generator's loss on the critic's verdict on ``fake``."""
   del generator, pair
-  return loss.generator(view.fake_out.logits)
+  return loss.generator(view.fake_out.logits), state
 
 
 def no_critic_terms(view: CriticView, key: Array) -> dict[str, Array]:

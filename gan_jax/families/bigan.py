@@ -37,17 +37,18 @@ from gan_jax.families.batches import in_chunks
 from gan_jax.models import joint
 
 
-def _pair(generator, images, z):
-  codes = generator('encode', images)
+def _pair(generator, images, z, state):
+  codes, state = generator('encode', images, state)
+  samples, state = generator(None, z, state)
   return base.Pair(real=joint.join(images, codes),
-                   fake=joint.join(generator(None, z), z), terms={})
+                   fake=joint.join(samples, z), terms={}), state
 
 
-def _swapped_adversarial(loss, view, generator=None, pair=None):
+def _swapped_adversarial(loss, view, generator, pair, state):
   del generator, pair
   if loss == losses.get('hinge'):
     loss = losses.get('wasserstein')
-  return loss.critic(view.fake_out.logits, view.real_out.logits, 1.0)
+  return loss.critic(view.fake_out.logits, view.real_out.logits, 1.0), state
 
 
 def init_encoder_decoder(module, rngs, z, x, labels=()):

@@ -33,21 +33,21 @@ import jax.numpy as jnp
 from gan_jax.families import base
 
 
-def rollout_rewards(generator, critic, tokens, z, num_rollouts: int):
+def rollout_rewards(generator, critic, tokens, z, num_rollouts: int, state):
   """``[batch, length]`` Q-values of every prefix of ``tokens`` (no
   gradient): the mean reward of ``num_rollouts`` completions for t < T, the
-  reward of the sequence itself at T."""
+  reward of the sequence itself at T; and the generator side's state."""
   batch, length = tokens.shape[:2]
   prefixes = jnp.arange(1, length)
   # Rows ordered (example, rollout, prefix length).
   repeat = num_rollouts * (length - 1)
-  completed = generator('rollout', (
+  completed, state = generator('rollout', (
       jnp.repeat(tokens, repeat, axis=0), jnp.repeat(z, repeat, axis=0),
-      jnp.tile(prefixes, batch * num_rollouts)))
+      jnp.tile(prefixes, batch * num_rollouts)), state)
   reward = lambda x: jax.nn.sigmoid(critic(x).logits)
   partial = reward(completed).reshape(batch, num_rollouts, length - 1)
   q = jnp.concatenate([partial.mean(axis=1), reward(tokens)[:, None]], axis=1)
-  return jax.lax.stop_gradient(q)
+  return jax.lax.stop_gradient(q), state
 
 
 def seqgan(num_rollouts: int = 4) -> base.Family:
@@ -59,17 +59,17 @@ def seqgan(num_rollouts: int = 4) -> base.Family:
   if num_rollouts < 1:
     raise ValueError(f'num_rollouts={num_rollouts} must be >= 1')
 
-  def pair(generator, sequences, z):
-    return base.Pair(real=sequences, fake=generator('sample', z), terms={},
-                     latents=z)
+  def pair(generator, sequences, z, state):
+    fake, state = generator('sample', z, state)
+    return base.Pair(real=sequences, fake=fake, terms={}, latents=z), state
 
-  def policy_gradient(loss, view, generator, pair):
+  def policy_gradient(loss, view, generator, pair, state):
     del loss  # The reward is the critic's probability, whatever its loss.
     tokens = pair.fake
-    q = rollout_rewards(generator, view.apply, tokens, pair.latents,
-                        num_rollouts)
-    log_probs = generator('log_prob', (tokens, pair.latents))
-    return -jnp.mean(jnp.sum(log_probs * q, axis=1))
+    q, state = rollout_rewards(generator, view.apply, tokens, pair.latents,
+                               num_rollouts, state)
+    log_probs, state = generator('log_prob', (tokens, pair.latents), state)
+    return -jnp.mean(jnp.sum(log_probs * q, axis=1)), state
 
   return base.Family(
       pair=pair,

@@ -1,4 +1,5 @@
-"""Sample-quality and mode-collapse metrics (numpy or jax arrays in, floats out)."""
+"""Sample-quality and mode-collapse metrics (numpy or jax arrays in, floats
+out)."""
 
 from gan_jax.metrics.frechet import FeatureStatistics
 from gan_jax.metrics.frechet import frechet_distance

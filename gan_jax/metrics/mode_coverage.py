@@ -1,4 +1,5 @@
-"""Mode coverage on mixtures of Gaussians (modes, high-quality fraction, reverse KL).
+"""Mode coverage on mixtures of Gaussians (modes, high-quality fraction,
+reverse KL).
 
 The protocol of VEEGAN (Srivastava et al. 2017, Sec. 5.1) and PacGAN (Lin et al.
 2018, Sec. 5.1), applied there to 2,500 generated samples: each sample is
@@ -29,9 +30,10 @@ def mode_coverage(samples, centers, std: float,
   """
   samples = np.asarray(samples, np.float64)
   centers = np.asarray(centers, np.float64)
-  if samples.ndim != 2 or centers.ndim != 2 or samples.shape[1] != centers.shape[1]:
-    raise ValueError(f'samples {samples.shape} and centers {centers.shape} must '
-                     'be [n, dim] and [modes, dim] with the same dim')
+  if (samples.ndim != 2 or centers.ndim != 2
+      or samples.shape[1] != centers.shape[1]):
+    raise ValueError(f'samples {samples.shape} and centers {centers.shape} '
+                     'must be [n, dim] and [modes, dim] with the same dim')
   sq_dist = ((samples[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
   nearest = sq_dist.argmin(1)
   near_enough = np.sqrt(sq_dist.min(1)) <= threshold_stds * std

@@ -1,4 +1,5 @@
-"""What every generator and critic shares: the critic's output type and activations."""
+"""What every generator and critic shares: the critic's output type and
+activations."""
 
 import functools
 from typing import Callable, NamedTuple

@@ -4,11 +4,11 @@ tuning may plug in another way to compute them.
 Models call :data:`Conv` (``flax.linen.Conv``, same parameters and names),
 :func:`conv_general_dilated` and :func:`transposed_conv_4x4_stride2`. Each
 computes what its ``lax`` counterpart computes; by default it *is* that
-counterpart. :func:`install` and :func:`use` let a tuning (:mod:`gan_jax.xla_cpu`,
-applied by the entry points on CPU) substitute an equal function that a
-backend runs faster; models know nothing of backends. The substitute is read when a
-function is traced, so a compiled program keeps the computation it was
-traced with.
+counterpart. :func:`install` and :func:`use` let a tuning
+(:mod:`gan_jax.xla_cpu`, applied by the entry points on CPU) substitute an
+equal function that a backend runs faster; models know nothing of
+backends. The substitute is read when a function is traced, so a compiled
+program keeps the computation it was traced with.
 """
 
 import contextlib

@@ -21,10 +21,11 @@ def normalize(x: jax.Array, kind: str, train: bool,
   """Batch norm (running statistics at eval), layer norm or nothing.
 
   Batch statistics are over the global batch when the step is sharded over
-  ``batch_axis`` (cross-replica batch norm). With ``num_classes > 0`` the learned scale and offset are chosen by each
-  example's class label (:class:`ClassConditionalAffine`): conditional batch
-  norm when ``kind`` is ``batch``. Must be called inside a compact module (it
-  creates submodules).
+  ``batch_axis`` (cross-replica batch norm). With ``num_classes > 0`` the
+  learned scale and offset are chosen by each example's class label
+  (:class:`ClassConditionalAffine`): conditional batch norm when ``kind`` is
+  ``batch``. Must be called inside a compact module (it creates
+  submodules).
   """
   learned_affine = not num_classes
   if kind == 'batch':
@@ -136,7 +137,8 @@ class VirtualBatchNorm(nn.Module):
     rows = x[n:]
     mean = (n * ref_mean + rows) / (n + 1)
     sq = (n * ref_sq + jnp.square(rows)) / (n + 1)
-    rows_out = (rows - mean) * jax.lax.rsqrt(sq - jnp.square(mean) + self.epsilon)
+    rows_out = (rows - mean) * jax.lax.rsqrt(
+        sq - jnp.square(mean) + self.epsilon)
     scale = self.param('scale', nn.initializers.ones, (x.shape[-1],))
     bias = self.param('bias', nn.initializers.zeros, (x.shape[-1],))
     return jnp.concatenate([ref_out, rows_out]) * scale + bias

@@ -63,7 +63,8 @@ class MLPGenerator(nn.Module):
               self.make_rng('params'), (num_reference, z.shape[-1]), z.dtype))
       h = jnp.concatenate([reference.value, z])
     for _ in range(self.depth):
-      h = nn.Dense(self.width, use_bias=layers.needs_bias(self.normalization))(h)
+      h = nn.Dense(self.width,
+                   use_bias=layers.needs_bias(self.normalization))(h)
       if virtual:
         h = layers.VirtualBatchNorm(num_reference)(h)
       else:

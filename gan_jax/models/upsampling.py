@@ -22,12 +22,14 @@ MODES = ('transposed', 'subpixel', 'nearest')
 def check_mode(mode: str) -> str:
   """Returns ``mode``; ValueError naming the allowed modes otherwise."""
   if mode not in MODES:
-    raise ValueError(f'unknown upsampling {mode!r}; allowed: {", ".join(MODES)}')
+    raise ValueError(f'unknown upsampling {mode!r}; '
+                     f'allowed: {", ".join(MODES)}')
   return mode
 
 
 def depth_to_space(x: jax.Array) -> jax.Array:
-  """``[b, h, w, 4c]`` -> ``[b, 2h, 2w, c]``, channel (2a + b)·c + k to pixel (2i+a, 2j+b)."""
+  """``[b, h, w, 4c]`` -> ``[b, 2h, 2w, c]``, channel (2a + b)·c + k to pixel
+  (2i+a, 2j+b)."""
   batch, height, width, channels = x.shape
   c = channels // 4
   x = x.reshape(batch, height, width, 2, 2, c).transpose(0, 1, 3, 2, 4, 5)

@@ -98,7 +98,8 @@ class CriticView(NamedTuple):
 
 
 class Trick(NamedTuple):
-  """A stability trick: one pure function per hook (see the module docstring)."""
+  """A stability trick: one pure function per hook (see the module
+  docstring)."""
   init: Callable[[Params, Array], PyTree]
   critic_params: Callable[[PyTree, PyTree], tuple[PyTree, PyTree]]
   critic_inputs: Callable[[Array, Array, PyTree, StepInfo], tuple[Array, Array]]

@@ -28,5 +28,6 @@ def per_sample_squared_norms(gradients: jax.Array) -> jax.Array:
 
 
 def broadcast_per_sample(values: jax.Array, like: jax.Array) -> jax.Array:
-  """``[batch]`` values shaped to broadcast against ``like`` ``[batch, ...]``."""
+  """``[batch]`` values shaped to broadcast against ``like``
+  ``[batch, ...]``."""
   return values.reshape((-1,) + (1,) * (like.ndim - 1))

@@ -19,7 +19,8 @@ from gan_jax.tricks import base
 from gan_jax.tricks import critic_gradients
 
 
-def dragan_penalty(weight: float = 10.0, perturbation: float = 0.5) -> base.Trick:
+def dragan_penalty(weight: float = 10.0,
+                   perturbation: float = 0.5) -> base.Trick:
   """Adds ``weight`` · E[(‖∇D(x̂)‖ − 1)²] around perturbed real data.
 
   Args:

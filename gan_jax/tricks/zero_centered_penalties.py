@@ -16,7 +16,8 @@ from gan_jax.tricks import base
 from gan_jax.tricks import critic_gradients
 
 
-def _zero_centered_penalty(name: str, on_real: bool, gamma: float) -> base.Trick:
+def _zero_centered_penalty(name: str, on_real: bool,
+                           gamma: float) -> base.Trick:
   if gamma < 0:
     raise ValueError(f'gamma={gamma} must be >= 0')
 

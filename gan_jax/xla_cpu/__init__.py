@@ -31,6 +31,7 @@ from typing import Callable, Iterator, Sequence
 from absl import flags
 import jax
 
+from gan_jax import strict_json
 from gan_jax.models import conv
 from gan_jax.xla_cpu import autotune
 from gan_jax.xla_cpu import compiler_options
@@ -114,15 +115,7 @@ def for_runs(workdirs: Sequence[str], cpu_scheduler: str, cpu_kernels: str
                  'conv_kernel_gradient_per_tap': dict(sorted(
                      {**pinned, **choices.chosen}.items()))}
       for workdir in workdirs:
-        _write_json(os.path.join(workdir, TUNING_FILE), content)
+        strict_json.write(os.path.join(workdir, TUNING_FILE), content)
 
     yield save
 
-
-def _write_json(path: str, content: dict) -> None:
-  """Written whole under a temporary name, then renamed."""
-  temporary = f'{path}.tmp'
-  with open(temporary, 'w') as f:
-    json.dump(content, f, indent=1)
-    f.write('\n')
-  os.replace(temporary, path)

@@ -12,7 +12,7 @@ floats and the normal transform. Smaller hashes (key splitting and folding,
 per-example scalars) keep a loop: unrolled, each call site is some 200
 operations to compile for no measurable gain.
 
-The bits are those of JAX's lowering (tests/test_xla_cpu_threefry.py checks
+The bits are those of JAX's lowering (tests/xla_cpu/test_threefry.py checks
 the hash against the published known-answer vectors and draws against a
 process without this lowering), so streams, seeds and results are
 unchanged; the speed-up is in docs/performance.md ("What the CPU tuning

@@ -42,7 +42,8 @@ def test_gradient_moves_fake_means_towards_real_means():
   np.testing.assert_allclose(grad, -2 * np.broadcast_to([1, 2, 3], (4, 3)) / 4)
   # The real side gets the opposite gradient (BiGAN's encoder, whose codes
   # are part of the real pairs, learns from it).
-  grad_real = jax.grad(lambda r: _loss(trick, r, fake)['feature_matching'])(real)
+  grad_real = jax.grad(
+      lambda r: _loss(trick, r, fake)['feature_matching'])(real)
   np.testing.assert_allclose(grad_real, -grad)
 
 

@@ -1,4 +1,5 @@
-"""gradient_penalty, r1_penalty, r2_penalty, dragan_penalty vs independent autodiff."""
+"""gradient_penalty, r1_penalty, r2_penalty, dragan_penalty vs independent
+autodiff."""
 
 import jax
 import jax.numpy as jnp

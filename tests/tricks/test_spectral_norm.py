@@ -1,4 +1,5 @@
-"""spectral_norm: σ ≈ 1 after iterating, no gradient through u, one step per critic update."""
+"""spectral_norm: σ ≈ 1 after iterating, no gradient through u, one step per
+critic update."""
 
 import jax
 import jax.numpy as jnp

@@ -12,7 +12,8 @@ def test_critic_parameters_are_clipped_after_each_update():
   config.trick_args.weight_clipping.clip = 0.05
   gan = train.build(config)
   start = init_state(gan)
-  assert max(np.abs(p).max() for p in jax.tree.leaves(start.critic.params)) > 0.05
+  assert max(np.abs(p).max()
+             for p in jax.tree.leaves(start.critic.params)) > 0.05
   state, metrics = run_steps(gan, start, 3, 3)
   leaves = jax.tree.leaves(state.critic.params)
   assert max(np.abs(p).max() for p in leaves) <= 0.05

@@ -304,7 +304,7 @@ class FIDInception:
             parallel.get_rows(x, size) for x in _apply_jit(
                 self.variables, parallel.put_rows(np.asarray(batch)))))
     pool3 = np.concatenate([p for p, _ in outputs])[:n]
-    logits = np.concatenate([l for _, l in outputs])[:n]
+    logits = np.concatenate([batch_logits for _, batch_logits in outputs])[:n]
     return pool3, logits
 
 

@@ -69,7 +69,8 @@ def test_shapes(mode, resolution):
                             jax.ShapeDtypeStruct((2, 16), jnp.float32))
   assert x.shape == (2, resolution, resolution, 3)
   assert out.logits.shape == (2,)
-  assert out.features.shape == (2, 4 * 4 * 8 * 2 ** (int(np.log2(resolution)) - 3))
+  assert out.features.shape == (
+      2, 4 * 4 * 8 * 2 ** (int(np.log2(resolution)) - 3))
 
 
 def test_bad_values_are_named():

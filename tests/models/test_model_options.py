@@ -1,4 +1,5 @@
-"""Model options: minibatch discrimination / stddev, virtual batch norm, norms, dropout."""
+"""Model options: minibatch discrimination / stddev, virtual batch norm,
+norms, dropout."""
 
 import jax
 import jax.numpy as jnp
@@ -21,7 +22,8 @@ def test_minibatch_stddev_by_hand():
 
 
 def test_minibatch_stddev_needs_a_divisible_batch():
-  with pytest.raises(ValueError, match='batch 6 is not divisible by group size 4'):
+  with pytest.raises(ValueError,
+                     match='batch 6 is not divisible by group size 4'):
     layers.minibatch_stddev(jnp.zeros((6, 3)), group_size=4)
 
 
@@ -39,8 +41,9 @@ def test_minibatch_discrimination_sees_a_collapsed_batch():
 
 
 def test_virtual_batch_norm_makes_examples_independent_of_their_batch():
-  g = models.build_generator('mlp', dict(width=16, normalization='virtual_batch',
-                                         vbn_reference_size=8), (2,))
+  g = models.build_generator(
+      'mlp', dict(width=16, normalization='virtual_batch',
+                  vbn_reference_size=8), (2,))
   z = jax.random.normal(jax.random.PRNGKey(0), (6, 4))
   variables = g.init(jax.random.PRNGKey(1), z)
   assert variables['constants']['reference_z'].shape == (8, 4)
@@ -63,8 +66,10 @@ def test_generator_dropout_stays_on_at_sampling_time():
   z = jnp.ones((4, 4))
   variables = g.init({'params': jax.random.PRNGKey(0),
                       'dropout': jax.random.PRNGKey(0)}, z)
-  a = g.apply(variables, z, train=False, rngs={'dropout': jax.random.PRNGKey(1)})
-  b = g.apply(variables, z, train=False, rngs={'dropout': jax.random.PRNGKey(2)})
+  a = g.apply(variables, z, train=False,
+              rngs={'dropout': jax.random.PRNGKey(1)})
+  b = g.apply(variables, z, train=False,
+              rngs={'dropout': jax.random.PRNGKey(2)})
   assert not np.allclose(a, b)
 
 
@@ -76,7 +81,8 @@ def test_generator_dropout_stays_on_at_sampling_time():
     (dict(dropout=0.2), dict(minibatch_stddev=True)),
 ])
 @pytest.mark.slow
-def test_each_option_trains_with_finite_metrics(generator_args, critic_args):
+def test_smoke_each_option_trains_and_moves_batch_statistics(
+    generator_args, critic_args):
   config = tiny_config()
   config.model.generator_args.update(generator_args)
   config.model.critic_args.update(critic_args)

@@ -1,4 +1,5 @@
-"""The pure train step: fusion, critic updates per step, trick hooks, determinism."""
+"""The pure train step: fusion, critic updates per step, trick hooks,
+determinism."""
 
 import jax
 import jax.numpy as jnp
@@ -45,7 +46,8 @@ def test_same_seed_is_bit_identical_and_seeds_differ():
   a, metrics_a = run(gan, init(gan, seed=0), 4, 2)
   b, metrics_b = run(gan, init(gan, seed=0), 4, 2)
   c, _ = run(gan, init(gan, seed=1), 4, 2)
-  for x, y in zip(jax.tree.leaves((a, metrics_a)), jax.tree.leaves((b, metrics_b))):
+  for x, y in zip(jax.tree.leaves((a, metrics_a)),
+                  jax.tree.leaves((b, metrics_b))):
     np.testing.assert_array_equal(x, y)
   assert not np.allclose(a.generator.params['Dense_0']['kernel'],
                          c.generator.params['Dense_0']['kernel'])
@@ -63,7 +65,7 @@ def test_n_critic_updates_per_generator_update():
 
 @pytest.mark.parametrize('loss', ['minimax', 'non_saturating', 'wasserstein',
                                   'hinge', 'least_squares'])
-def test_every_loss_trains_with_finite_metrics(loss):
+def test_smoke_every_loss_trains_a_few_finite_steps(loss):
   gan = train.build(tiny_config(loss=loss))
   state, metrics = run(gan, init(gan), 10, 5)
   assert all(np.isfinite(v) for v in jax.device_get(metrics).values())
@@ -133,5 +135,6 @@ def test_trick_hooks_change_training():
 
 
 def test_unknown_hook_is_rejected():
-  with pytest.raises(TypeError, match="unknown trick hooks \\['critic_input'\\]"):
+  with pytest.raises(TypeError,
+                     match="unknown trick hooks \\['critic_input'\\]"):
     tricks.make(critic_input=lambda *a: a)

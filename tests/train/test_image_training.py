@@ -1,4 +1,5 @@
-"""Training on images: DCGAN on digits, sample grids, resume with the next batch."""
+"""Training on images: DCGAN on digits, sample grids, resume with the next
+batch."""
 
 import json
 import os
@@ -11,7 +12,8 @@ import pytest
 from gan_jax import config as config_lib
 from gan_jax import train
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')

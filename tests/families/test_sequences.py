@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 
 from gan_jax import config as config_lib
-from gan_jax import data
-from gan_jax import families
 from gan_jax import metrics
 from gan_jax import models
 from gan_jax import train
@@ -20,7 +18,8 @@ from gan_jax.families.seqgan import rollout_rewards
 from gan_jax.metrics import sequences as sequence_metrics
 from gan_jax.models.sequence import tokens_from_logits
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def test_every_motif_sequence_holds_its_planted_motif():
@@ -55,7 +54,8 @@ def _write(tmp_path, text):
 
 
 def test_fasta_records_are_read_across_lines_and_padded(tmp_path):
-  path = _write(tmp_path, '; comment\n>first protein\nMKV\nlaG\n\n>second\nAC\n')
+  path = _write(tmp_path,
+                '; comment\n>first protein\nMKV\nlaG\n\n>second\nAC\n')
   dataset = sequences.from_fasta(path, length=8)
   assert dataset.vocabulary == sequences.AMINO_ACIDS + '-'
   assert dataset.strings() == ['MKVLAG--', 'AC------']
@@ -107,8 +107,8 @@ def test_gumbel_softmax_tokens_relaxed_hard_and_straight_through():
   np.testing.assert_array_equal(jnp.argmax(soft, -1), jnp.argmax(hard, -1))
   np.testing.assert_allclose(straight, hard, atol=1e-6)
   weights = jax.random.normal(jax.random.PRNGKey(2), logits.shape)
-  gradient = lambda st: jax.grad(lambda l: jnp.sum(weights * tokens_from_logits(
-      l, key, True, 0.5, st)))(logits)
+  gradient = lambda st: jax.grad(lambda x: jnp.sum(weights * tokens_from_logits(
+      x, key, True, 0.5, st)))(logits)
   np.testing.assert_allclose(gradient(True), gradient(False), rtol=1e-5)
   # Gumbel-max is an exact categorical sample: frequencies follow softmax.
   probs = jax.nn.softmax(jnp.array([0.0, 1.0, 2.0]))
@@ -157,25 +157,24 @@ def test_rollout_rewards_average_completions_and_score_the_full_sequence():
   z = jax.random.normal(jax.random.PRNGKey(2), (3, 3))
   tokens = module.apply(variables, z, method='sample',
                         rngs={'sample': jax.random.PRNGKey(3)})
-  calls = {'n': 0}
 
-  def generator(method, inputs):
-    calls['n'] += 1
+  def generator(method, inputs, calls):
     return module.apply(variables, inputs, method=method,
-                        rngs={'sample': jax.random.PRNGKey(5)})
+                        rngs={'sample': jax.random.PRNGKey(5)}), calls + 1
 
   # A critic that reads only the first token: every prefix keeps it, so
   # every Q-value equals the reward of the sequence itself.
   first = lambda x: models.CriticOutput(x[:, 0] @ jnp.arange(4.0),
                                         x[:, 0])
-  q = rollout_rewards(generator, first, tokens, z, num_rollouts=2)
-  assert q.shape == (3, 6) and calls['n'] == 1
+  q, calls = rollout_rewards(generator, first, tokens, z, num_rollouts=2,
+                             state=0)
+  assert q.shape == (3, 6) and calls == 1
   expected = jax.nn.sigmoid(tokens[:, 0] @ jnp.arange(4.0))
   np.testing.assert_allclose(q, np.repeat(expected[:, None], 6, 1), rtol=1e-6)
   # A critic that reads only the last token: the last column is exact, the
   # others average random completions.
   last = lambda x: models.CriticOutput(x[:, -1] @ jnp.arange(4.0), x[:, -1])
-  q = rollout_rewards(generator, last, tokens, z, num_rollouts=2)
+  q, _ = rollout_rewards(generator, last, tokens, z, num_rollouts=2, state=0)
   np.testing.assert_allclose(
       q[:, -1], jax.nn.sigmoid(tokens[:, -1] @ jnp.arange(4.0)), rtol=1e-6)
   assert np.all((q > 0) & (q < 1))

@@ -48,7 +48,7 @@ def test_every_eval_competes_for_best_and_resume_past_the_end_refused(
     results, samples = evaluate_state(gan, evaluator, state, *args)
     return {**results, 'high_quality': scores[int(state.step)]}, samples
 
-  monkeypatch.setattr(train, 'evaluate_state', scripted)
+  monkeypatch.setattr(train.sampling, 'evaluate_state', scripted)
   config = tiny_config(num_train_steps=8, steps_per_call=2, log_every=2,
                        eval_every=2, sample_every=8, checkpoint_every=8,
                        best_metric='high_quality', best_mode='max')

@@ -14,10 +14,11 @@ import sys
 import pytest
 
 from gan_jax import xla_cpu
-from tests.test_checkpointing import assert_same_run
-from tests.test_checkpointing import metrics_without_timing
+from tests.train.test_checkpointing import assert_same_run
+from tests.train.test_checkpointing import metrics_without_timing
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 # The default config's DCGAN at its smallest, a step a call, every step
 # logged, evaluated where the interrupted run stops (its last step) too.
 TINY_DCGAN = ['--config.batch_size=16', '--config.data.image_size=8',

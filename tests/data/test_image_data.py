@@ -15,7 +15,8 @@ from gan_jax import config as config_lib
 from gan_jax.data import pipeline
 from gan_jax.data import tfds_sources
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')
@@ -31,11 +32,13 @@ def test_digits_builder_prepares_and_reads_offline(data_dir):
   source = tfds_sources.data_source('digits', data_dir)
   assert len(source) == 1797
   record = source[0]
-  assert record['image'].shape == (8, 8, 1) and record['image'].dtype == np.uint8
+  assert (record['image'].shape == (8, 8, 1)
+          and record['image'].dtype == np.uint8)
   # TFDS shuffles records when preparing: compare as a labelled multiset.
   digits = datasets.load_digits()
   expected = sorted(zip(
-      (np.round(im * 255 / 16).astype(np.uint8).tobytes() for im in digits.images),
+      (np.round(im * 255 / 16).astype(np.uint8).tobytes()
+       for im in digits.images),
       digits.target.tolist()))
   got = sorted((source[i]['image'][..., 0].tobytes(), int(source[i]['label']))
                for i in range(len(source)))
@@ -128,7 +131,8 @@ def test_the_embedded_data_is_prepared_in_an_empty_data_dir_with_one_line(
 def test_train_py_refuses_a_missing_data_dir_in_one_line(tmp_path):
   workdir, missing = tmp_path / 'run', tmp_path / 'typo'
   result = subprocess.run(
-      [sys.executable, 'experiments/train.py', '--config=configs/dcgan_digits.py',
+      [sys.executable, 'experiments/train.py',
+       '--config=configs/dcgan_digits.py',
        f'--workdir={workdir}', f'--config.data.data_dir={missing}'],
       cwd=REPO, capture_output=True, text=True, timeout=300)
   assert result.returncode == 2, result.stderr
@@ -145,9 +149,10 @@ class TinyImages(tfds.core.GeneratorBasedBuilder):
   VERSION = tfds.core.Version('1.0.0')
 
   def _info(self):
-    return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
-        'image': tfds.features.Tensor(shape=(4, 4, 3), dtype=np.uint8),
-        'label': tfds.features.ClassLabel(num_classes=2)}))
+    return tfds.core.DatasetInfo(
+        builder=self, features=tfds.features.FeaturesDict({
+            'image': tfds.features.Tensor(shape=(4, 4, 3), dtype=np.uint8),
+            'label': tfds.features.ClassLabel(num_classes=2)}))
 
   def _split_generators(self, dl_manager):
     return {'train': self._generate_examples()}
@@ -158,7 +163,8 @@ class TinyImages(tfds.core.GeneratorBasedBuilder):
 
 
 def test_prepared_tfds_dataset_is_read_by_name(tmp_path):
-  TinyImages(data_dir=str(tmp_path), file_format='array_record').download_and_prepare()
+  TinyImages(data_dir=str(tmp_path),
+             file_format='array_record').download_and_prepare()
   source = tfds_sources.data_source('tiny_images', str(tmp_path))
   assert len(source) == 10
   assert {int(source[i]['image'][0, 0, 0]) for i in range(10)} == set(

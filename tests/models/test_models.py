@@ -9,7 +9,8 @@ from gan_jax import models
 
 def test_generator_and_critic_shapes():
   g = models.build_generator('mlp', dict(width=16, depth=3), output_shape=(2,))
-  d = models.build_critic('mlp', dict(width=8, depth=2, activation='leaky_relu'))
+  d = models.build_critic('mlp',
+                          dict(width=8, depth=2, activation='leaky_relu'))
   z = jnp.ones((5, 4))
   g_vars = g.init(jax.random.PRNGKey(0), z)
   x = g.apply(g_vars, z)
@@ -22,9 +23,12 @@ def test_generator_and_critic_shapes():
 
 
 def test_unknown_model_argument_names_the_allowed_ones():
-  with pytest.raises(ValueError, match="unknown argument 'hidden'.*width, depth"):
+  with pytest.raises(ValueError,
+                     match="unknown argument 'hidden'.*width, depth"):
     models.build_critic('mlp', dict(hidden=3))
-  with pytest.raises(ValueError, match="unknown generator 'resnet'; allowed: autoencoder, dcgan, mlp"):
+  with pytest.raises(
+      ValueError,
+      match="unknown generator 'resnet'; allowed: autoencoder, dcgan, mlp"):
     models.build_generator('resnet', {}, (2,))
 
 

@@ -1,4 +1,5 @@
-"""Image evaluation end to end: the digits classifier, the Evaluator, evaluate.py."""
+"""Image evaluation end to end: the digits classifier, the Evaluator,
+evaluate.py."""
 
 import json
 import os
@@ -14,7 +15,8 @@ from gan_jax import data
 from gan_jax import evaluation
 from gan_jax.metrics.features import digits_classifier
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def digits_config(name='digits', size=16, channels=1):

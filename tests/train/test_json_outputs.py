@@ -113,8 +113,8 @@ def _fake_finished_run(root, variant, seed, reverse_kls):
   run = ablation.Run(variant, seed, config,
                      str(root / variant / f'seed_{seed}'))
   os.makedirs(run.workdir)
-  train.write_json(os.path.join(run.workdir, 'config.json'),
-                   json.loads(config.to_json()))
+  strict_json.write(os.path.join(run.workdir, 'config.json'),
+                    json.loads(config.to_json()))
   writer = metric_writer.MetricWriter(run.workdir)
   for step, value in zip((10, 20), reverse_kls):
     writer.write(step, {'critic_loss': 1.0, 'generator_loss': 0.7,

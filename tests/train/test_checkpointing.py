@@ -21,7 +21,8 @@ from gan_jax import preemption
 from gan_jax import train
 from tests.helpers import init_state, tiny_config
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 RING8 = ['--config=configs/ring8.py', '--config.batch_size=32',
          '--config.model.latent_dim=8',
          '--config.model.generator_args.width=16',
@@ -373,7 +374,7 @@ def test_stop_during_an_evaluation_abandons_it_and_resume_redoes_it(
       time.sleep(60)
     return evaluate(*args, **kwargs)
 
-  monkeypatch.setattr(train, 'evaluate_state', slow_first_evaluation)
+  monkeypatch.setattr(train.sampling, 'evaluate_state', slow_first_evaluation)
   with pytest.raises(preemption.Preempted) as preempted:
     train.train_and_evaluate(config, stopped)
   assert time.monotonic() - signalled[0] < 10  # Saved and stopped at once.
