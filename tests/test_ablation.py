@@ -14,9 +14,11 @@ import pytest
 from gan_jax import ablation
 from gan_jax import checkpoint
 from gan_jax import config as config_lib
+from gan_jax import losses
 from gan_jax import sweep_results
 from gan_jax import sweeps
 from gan_jax import train
+from gan_jax import tricks
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -86,6 +88,10 @@ def test_product_names_and_merges_overrides():
 
 
 def test_trick_ablation_has_every_trick_and_loss_and_validates():
+  # Every registered trick and loss today; a new one joins the ablation
+  # only when ABLATED_TRICKS / ABLATED_LOSSES name it (the next test).
+  assert set(sweeps.ABLATED_TRICKS) == set(tricks.TRICKS)
+  assert set(sweeps.ABLATED_LOSSES) == set(losses.LOSSES)
   names = [v.name for v in sweeps.trick_ablation('non_saturating')]
   assert names[0] == 'baseline' and 'four_tricks' in names
   assert {'spectral_norm', 'one_sided_label_smoothing', 'feature_matching',
@@ -99,6 +105,21 @@ def test_trick_ablation_has_every_trick_and_loss_and_validates():
   base = config_lib.load(os.path.join(REPO, 'configs', 'ring8.py'))
   for variant in sweeps.trick_ablation(base.loss):
     config_lib.validate(sweeps.run_config(base, variant, 0))
+
+
+def test_registering_a_trick_or_loss_leaves_the_shipped_sweeps_as_they_are(
+    monkeypatch):
+  def variants():
+    return {name: [(v.name, v.overrides) for v in config_lib.load_module(
+        os.path.join(REPO, 'configs', 'sweeps', f'{name}.py')
+        ).get_sweep().variants]
+            for name in ('ring_tricks', 'grid_tricks', 'stacked_digits_tricks')}
+
+  shipped = variants()
+  monkeypatch.setitem(tricks.TRICKS, 'a_new_trick',
+                      tricks.TRICKS['spectral_norm'])
+  monkeypatch.setitem(losses.LOSSES, 'a_new_loss', losses.LOSSES['hinge'])
+  assert variants() == shipped
 
 
 def test_penalty_variants_get_the_penalty_overrides_and_others_do_not():
