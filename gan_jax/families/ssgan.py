@@ -117,6 +117,37 @@ def accuracy(class_logits: np.ndarray, labels: np.ndarray) -> float:
   return float(np.mean(np.argmax(class_logits, axis=-1) == labels))
 
 
+def _check(context: Context, labels_per_class: int, supervised_weight: float,
+           labelled_batch_size: int, test_split: str,
+           baseline_steps: int) -> None:
+  """ValueError for an argument of :func:`ssgan` that cannot work: the
+  numbers, a dataset without labels, a critic without class logits, a
+  test split that overlaps the training split."""
+  dataset = context.dataset
+  for name, value in (('labels_per_class', labels_per_class),
+                      ('labelled_batch_size', labelled_batch_size)):
+    if value < 1:
+      raise ValueError(f'{name}={value} must be >= 1')
+  if supervised_weight < 0 or baseline_steps < 0:
+    raise ValueError(f'supervised_weight={supervised_weight} and '
+                     f'baseline_steps={baseline_steps} must be >= 0')
+  if not getattr(dataset, 'num_classes', 0):
+    raise ValueError(f'the semi-supervised GAN needs class labels; dataset '
+                     f'{getattr(dataset, "name", dataset)!r} has none')
+  classes = getattr(context.critic, 'label_classes', None)
+  if classes != dataset.num_classes:
+    raise ValueError(f'the critic must be semi_supervised with label_classes='
+                     f'{dataset.num_classes} (the dataset\'s classes), got '
+                     f'{type(context.critic).__name__} with {classes}')
+  shared = tfds_sources.shared_examples(dataset.name, dataset.data_dir,
+                                        dataset.split, test_split)
+  if shared:
+    raise ValueError(
+        f'test_split={test_split!r} shares {shared} examples with the '
+        f'training split config.data.split={dataset.split!r}; give disjoint '
+        "slices, e.g. data.split='train[:1297]', test_split='train[1297:]'")
+
+
 def ssgan(context: Context, labels_per_class: int = 10, label_seed: int = 0,
           supervised_weight: float = 1.0, labelled_batch_size: int = 100,
           test_split: str = 'train[1297:]',
@@ -133,29 +164,9 @@ def ssgan(context: Context, labels_per_class: int = 10, label_seed: int = 0,
     test_split: the held-out split the accuracies are measured on.
     baseline_steps: updates of the supervised-only classifier (0: skip it).
   """
-  for name, value in (('labels_per_class', labels_per_class),
-                      ('labelled_batch_size', labelled_batch_size)):
-    if value < 1:
-      raise ValueError(f'{name}={value} must be >= 1')
-  if supervised_weight < 0 or baseline_steps < 0:
-    raise ValueError(f'supervised_weight={supervised_weight} and '
-                     f'baseline_steps={baseline_steps} must be >= 0')
+  _check(context, labels_per_class, supervised_weight, labelled_batch_size,
+         test_split, baseline_steps)
   dataset = context.dataset
-  if not getattr(dataset, 'num_classes', 0):
-    raise ValueError(f'the semi-supervised GAN needs class labels; dataset '
-                     f'{getattr(dataset, "name", dataset)!r} has none')
-  classes = getattr(context.critic, 'label_classes', None)
-  if classes != dataset.num_classes:
-    raise ValueError(f'the critic must be semi_supervised with label_classes='
-                     f'{dataset.num_classes} (the dataset\'s classes), got '
-                     f'{type(context.critic).__name__} with {classes}')
-  shared = tfds_sources.shared_examples(dataset.name, dataset.data_dir,
-                                        dataset.split, test_split)
-  if shared:
-    raise ValueError(
-        f'test_split={test_split!r} shares {shared} examples with the '
-        f'training split config.data.split={dataset.split!r}; give disjoint '
-        "slices, e.g. data.split='train[:1297]', test_split='train[1297:]'")
   images, labels = dataset.examples(10 ** 9, seed=label_seed)
   labelled_images, labelled_labels = labelled_subset(images, labels,
                                                      labels_per_class)
